@@ -1,0 +1,44 @@
+/**
+ * The TypeScript engine: the readable reference and the fallback where no
+ * native addon loads. Async calls run the same code in a worker thread so the
+ * event loop stays free (see ./worker-pool.ts).
+ */
+import type { Engine, EngineModel, FrameOptions } from '../types.js';
+import { parseModel } from '../../model/format.js';
+import { Predictor } from './predictor.js';
+import { compressFrame, decompressFrame, type TsModel } from './frame-codec.js';
+import { runInWorker } from './worker-pool.js';
+
+interface TsEngineModel extends EngineModel, TsModel {
+  bytes: Uint8Array;
+}
+
+const predictorOf = (bytes: Uint8Array): TsEngineModel => {
+  const parsed = parseModel(bytes);
+  return { id: parsed.id, engine: 'ts', predictor: new Predictor(parsed.tensors), bytes: parsed.bytes };
+};
+
+export const tsEngine: Engine = {
+  name: 'ts',
+  loadModel: predictorOf,
+  compressFrame(model: EngineModel, content: Uint8Array, opts: FrameOptions): Uint8Array {
+    return compressFrame(model as TsEngineModel, content, opts.laneSize);
+  },
+  decompressFrame(model: EngineModel | null, frame: Uint8Array): Uint8Array {
+    return decompressFrame(model as TsEngineModel | null, frame);
+  },
+  compressFrameAsync(model: EngineModel, content: Uint8Array, opts: FrameOptions): Promise<Uint8Array> {
+    const m = model as TsEngineModel;
+    return runInWorker({ op: 'compress', model: m.bytes, data: content, laneSize: opts.laneSize }, () =>
+      compressFrame(m, content, opts.laneSize),
+    );
+  },
+  decompressFrameAsync(model: EngineModel | null, frame: Uint8Array): Promise<Uint8Array> {
+    const m = model as TsEngineModel | null;
+    return runInWorker({ op: 'decompress', model: m?.bytes ?? null, data: frame, laneSize: 0 }, () =>
+      decompressFrame(m, frame),
+    );
+  },
+};
+
+export { predictorOf as loadTsModel };

@@ -1,0 +1,31 @@
+/**
+ * The engine interface. Every engine (ts, cpu, later cuda) codes whole frames
+ * (docs/FORMAT.md section 4.1) and MUST produce byte-identical frames for the
+ * same (model, content, laneSize). Splitting input into frames, walking
+ * concatenated frames and streams live in the facade, once, for all engines.
+ */
+export type EngineName = 'ts' | 'cpu' | 'cuda';
+
+/** A model as an engine holds it. `id` is the 16-hex-digit model ID. */
+export interface EngineModel {
+  readonly id: string;
+  readonly engine: EngineName;
+}
+
+export interface FrameOptions {
+  laneSize: number;
+  threads: number;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  /** Parse and validate a .nncm file's bytes (throws NncError ERR_NNC_BAD_MODEL / UNSUPPORTED). */
+  loadModel(bytes: Uint8Array): EngineModel;
+  /** Encode one frame whose content is `content` (≤ 2^26 bytes). */
+  compressFrame(model: EngineModel, content: Uint8Array, opts: FrameOptions): Uint8Array;
+  /** Decode exactly one frame (`frame` holds the whole frame, nothing more). Model may be null for stored frames. */
+  decompressFrame(model: EngineModel | null, frame: Uint8Array, opts: { threads: number }): Uint8Array;
+  /** Same as above, off the main thread. */
+  compressFrameAsync(model: EngineModel, content: Uint8Array, opts: FrameOptions): Promise<Uint8Array>;
+  decompressFrameAsync(model: EngineModel | null, frame: Uint8Array, opts: { threads: number }): Promise<Uint8Array>;
+}

@@ -1,0 +1,104 @@
+/**
+ * Frame headers (docs/FORMAT.md section 4.1), shared by every engine and by
+ * the facade that walks concatenated frames. Validation here is what lets
+ * later code allocate by N and nLanes safely.
+ */
+import { ErrorCodes, NncError } from '../errors.js';
+
+export const FRAME_MAGIC = [0x89, 0x4e, 0x4e, 0x43] as const;
+export const FRAME_VERSION = 1;
+export const FRAME_HEADER_SIZE = 28;
+export const FRAME_TRAILER_SIZE = 8;
+export const FRAME_OVERHEAD = FRAME_HEADER_SIZE + FRAME_TRAILER_SIZE;
+export const MAX_FRAME_CONTENT = 2 ** 26;
+export const MAX_LANE_SIZE = 2 ** 24;
+export const METHOD_STORED = 0;
+export const METHOD_NEURAL = 1;
+export const DEFAULT_LANE_SIZE = 65536;
+export const DEFAULT_FRAME_SIZE = 4 * 1024 * 1024;
+
+export interface FrameHeader {
+  method: 0 | 1;
+  /** 16 lowercase hex digits. */
+  modelId: string;
+  contentSize: number;
+  laneSize: number;
+  payloadSize: number;
+  /** Whole frame: header + payload + checksum. */
+  frameSize: number;
+}
+
+const corrupt = (offset: number, msg: string) =>
+  new NncError(ErrorCodes.CORRUPT, `corrupt archive: ${msg} (frame at byte ${offset}); the file is damaged or not an .nnc archive`);
+
+/**
+ * Parse and validate the header of the frame starting at `offset`. Checks that
+ * the whole frame is present (else ERR_NNC_TRUNCATED), but not the payload.
+ */
+export function parseFrameHeader(buf: Uint8Array, offset = 0): FrameHeader {
+  const avail = buf.length - offset;
+  const truncated = () =>
+    new NncError(ErrorCodes.TRUNCATED, `archive is truncated: the frame at byte ${offset} is incomplete (${avail} bytes left); the file was cut short — recover the complete file`);
+  for (let i = 0; i < 4 && i < avail; i++) if (buf[offset + i] !== FRAME_MAGIC[i]) throw corrupt(offset, 'bad magic');
+  if (avail < FRAME_HEADER_SIZE) throw truncated();
+  const dv = new DataView(buf.buffer, buf.byteOffset + offset, FRAME_HEADER_SIZE);
+  const version = dv.getUint8(4);
+  if (version !== FRAME_VERSION) {
+    throw new NncError(ErrorCodes.UNSUPPORTED, `archive frame version ${version} is not supported (this nnc reads version ${FRAME_VERSION}); upgrade nnc-native`);
+  }
+  const method = dv.getUint8(5);
+  if (method !== METHOD_STORED && method !== METHOD_NEURAL) {
+    throw new NncError(ErrorCodes.UNSUPPORTED, `archive frame uses unknown method ${method}; upgrade nnc-native`);
+  }
+  if (dv.getUint16(6, true) !== 0) {
+    throw new NncError(ErrorCodes.UNSUPPORTED, 'archive frame has reserved flags set; it was written by a newer nnc: upgrade nnc-native');
+  }
+  const modelId = dv.getBigUint64(8, true).toString(16).padStart(16, '0');
+  const contentSize = dv.getUint32(16, true);
+  const laneSize = dv.getUint32(20, true);
+  const payloadSize = dv.getUint32(24, true);
+  if (contentSize > MAX_FRAME_CONTENT) throw corrupt(offset, `content size ${contentSize} exceeds the limit ${MAX_FRAME_CONTENT}`);
+  if (method === METHOD_STORED) {
+    if (laneSize !== 0) throw corrupt(offset, 'stored frame with non-zero lane size');
+    if (payloadSize !== contentSize) throw corrupt(offset, 'stored frame whose payload size differs from its content size');
+  } else {
+    if (contentSize === 0) throw corrupt(offset, 'neural frame with no content');
+    if (laneSize < 1 || laneSize > MAX_LANE_SIZE) throw corrupt(offset, `lane size ${laneSize} out of range`);
+    const nLanes = Math.ceil(contentSize / laneSize);
+    if (4 * nLanes + 4 * nLanes > payloadSize) throw corrupt(offset, `payload of ${payloadSize} bytes cannot hold ${nLanes} lanes`);
+  }
+  const frameSize = FRAME_OVERHEAD + payloadSize;
+  if (avail < frameSize) throw truncated();
+  return { method: method as 0 | 1, modelId, contentSize, laneSize, payloadSize, frameSize };
+}
+
+/** Assemble a frame from its parts. */
+export function writeFrame(
+  method: 0 | 1,
+  modelId: string,
+  contentSize: number,
+  laneSize: number,
+  payload: Uint8Array[],
+  checksum: bigint,
+): Uint8Array {
+  const payloadSize = payload.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(FRAME_OVERHEAD + payloadSize);
+  const dv = new DataView(out.buffer);
+  out.set(FRAME_MAGIC, 0);
+  dv.setUint8(4, FRAME_VERSION);
+  dv.setUint8(5, method);
+  dv.setUint16(6, 0, true);
+  dv.setBigUint64(8, BigInt('0x' + modelId), true);
+  dv.setUint32(16, contentSize, true);
+  dv.setUint32(20, laneSize, true);
+  dv.setUint32(24, payloadSize, true);
+  let p = FRAME_HEADER_SIZE;
+  for (const part of payload) { out.set(part, p); p += part.length; }
+  dv.setBigUint64(p, checksum, true);
+  return out;
+}
+
+/** The stored checksum of a frame whose header was parsed. */
+export function frameChecksum(buf: Uint8Array, offset: number, h: FrameHeader): bigint {
+  return new DataView(buf.buffer, buf.byteOffset + offset + FRAME_HEADER_SIZE + h.payloadSize, 8).getBigUint64(0, true);
+}

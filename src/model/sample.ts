@@ -1,0 +1,36 @@
+/**
+ * Draw bytes from a model's own distribution: data that the model compresses
+ * well by construction, so tests exercise the neural path (not the stored
+ * fallback) with random models.
+ */
+import { Predictor, fillContext } from '../engine/ts/predictor.js';
+import { rng } from './random.js';
+import type { ModelTensors } from './types.js';
+
+export function sampleFromModel(t: ModelTensors, n: number, seed: number, laneSize = n): Uint8Array {
+  const p = new Predictor(t);
+  const r = rng(seed);
+  const out = new Uint8Array(n);
+  const f = new Uint32Array(p.A);
+  const ctx = new Uint16Array(p.k);
+  for (let i = 0; i < n; i++) {
+    const start = i - (i % laneSize);
+    fillContext(p, out, start, i, ctx);
+    p.frequencies(ctx, f);
+    let u = Math.floor(r() * 65536);
+    let s = 0;
+    while (u >= f[s]) u -= f[s++];
+    // An escape draws a byte outside the alphabet when there is one.
+    out[i] = s < p.ESC ? t.alphabet[s] : escapeByte(t.alphabet, r);
+  }
+  return out;
+}
+
+function escapeByte(alphabet: Uint8Array, r: () => number): number {
+  if (alphabet.length === 256) return alphabet[Math.floor(r() * 256)];
+  const inA = new Set(alphabet);
+  for (;;) {
+    const b = Math.floor(r() * 256);
+    if (!inA.has(b)) return b;
+  }
+}
