@@ -1,0 +1,148 @@
+/**
+ * Command-line parsing for `nnc`, gzip/zstd style: options and file names may
+ * be mixed, short flags combine (`-dc`, `-kf`), a short option's value may be
+ * attached or separate (`-T4`, `-T 4`), long options take `--x=v` or `--x v`,
+ * and `--` ends the options. Written by hand because node:util parseArgs does
+ * not accept `-T4` for a value option combined after flags (`-dT4`).
+ */
+
+export type Mode = 'compress' | 'decompress' | 'test' | 'list';
+export type Engine = 'auto' | 'cpu' | 'ts';
+
+export interface CliOptions {
+  mode: Mode;
+  /** `--rm`: delete the input after the output was written and verified. */
+  rm: boolean;
+  stdout: boolean;
+  output?: string;
+  force: boolean;
+  model?: string;
+  threads?: number;
+  engine?: Engine;
+  laneSize?: number;
+  frameSize?: number;
+  /** 0 = quiet (no warnings), 1 = normal, 2+ = verbose. */
+  verbosity: number;
+  help: boolean;
+  version: boolean;
+  files: string[];
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+type Setter = (o: CliOptions, value: string, name: string) => void;
+interface Spec {
+  long: string;
+  short?: string;
+  /** Present when the option takes a value. */
+  value?: Setter;
+  flag?: (o: CliOptions) => void;
+}
+
+const SPECS: Spec[] = [
+  { long: 'decompress', short: 'd', flag: (o) => (o.mode = 'decompress') },
+  { long: 'uncompress', flag: (o) => (o.mode = 'decompress') },
+  { long: 'compress', short: 'z', flag: (o) => (o.mode = 'compress') },
+  { long: 'test', short: 't', flag: (o) => (o.mode = 'test') },
+  { long: 'list', short: 'l', flag: (o) => (o.mode = 'list') },
+  { long: 'keep', short: 'k', flag: (o) => (o.rm = false) },
+  { long: 'rm', flag: (o) => (o.rm = true) },
+  { long: 'stdout', short: 'c', flag: (o) => (o.stdout = true) },
+  { long: 'to-stdout', flag: (o) => (o.stdout = true) },
+  { long: 'force', short: 'f', flag: (o) => (o.force = true) },
+  { long: 'verbose', short: 'v', flag: (o) => (o.verbosity = Math.max(o.verbosity, 1) + 1) },
+  { long: 'quiet', short: 'q', flag: (o) => (o.verbosity = 0) },
+  { long: 'help', short: 'h', flag: (o) => (o.help = true) },
+  { long: 'version', short: 'V', flag: (o) => (o.version = true) },
+  { long: 'output', short: 'o', value: (o, v) => (o.output = v) },
+  { long: 'model', short: 'm', value: (o, v) => (o.model = v) },
+  { long: 'threads', short: 'T', value: (o, v, n) => (o.threads = parseCount(v, n, 0)) },
+  {
+    long: 'engine',
+    value: (o, v, n) => {
+      if (v !== 'auto' && v !== 'cpu' && v !== 'ts') {
+        throw new UsageError(`${n} expects auto, cpu or ts, not ${JSON.stringify(v)}`);
+      }
+      o.engine = v;
+    },
+  },
+  { long: 'lane-size', value: (o, v, n) => (o.laneSize = parseSize(v, n)) },
+  { long: 'frame-size', value: (o, v, n) => (o.frameSize = parseSize(v, n)) },
+];
+
+const BY_SHORT = new Map(SPECS.filter((s) => s.short).map((s) => [s.short!, s]));
+const BY_LONG = new Map(SPECS.map((s) => [s.long, s]));
+
+/** An integer ≥ min, decimal. `-T 0` means "one per CPU", like zstd. */
+function parseCount(v: string, name: string, min: number): number {
+  if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
+    throw new UsageError(`${name} expects an integer ≥ ${min}, not ${JSON.stringify(v)}`);
+  }
+  return Number(v);
+}
+
+/** A size in bytes, with an optional K/M suffix (binary: 64K = 65536). */
+export function parseSize(v: string, name: string): number {
+  const m = /^(\d+)(?:([KkMm])(?:i?B)?)?$/.exec(v);
+  const n = m ? Number(m[1]) * (m[2] ? (m[2].toUpperCase() === 'K' ? 1024 : 1024 * 1024) : 1) : NaN;
+  if (!m || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${name} expects a positive size in bytes (e.g. 65536, 64K, 4M), not ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+export function defaultOptions(): CliOptions {
+  return { mode: 'compress', rm: false, stdout: false, force: false, verbosity: 1, help: false, version: false, files: [] };
+}
+
+/** Parse arguments (without the node and script paths). Throws UsageError. */
+export function parseArgs(args: readonly string[], into: CliOptions = defaultOptions()): CliOptions {
+  const o = into;
+  let i = 0;
+  const next = (name: string): string => {
+    if (i >= args.length) throw new UsageError(`option ${name} requires a value`);
+    return args[i++];
+  };
+  while (i < args.length) {
+    const a = args[i++];
+    if (a === '--') {
+      o.files.push(...args.slice(i));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const spec = BY_LONG.get(name);
+      if (!spec) throw new UsageError(`unknown option --${name}`);
+      if (spec.value) {
+        spec.value(o, eq < 0 ? next(`--${name}`) : a.slice(eq + 1), `--${name}`);
+      } else {
+        if (eq >= 0) throw new UsageError(`option --${name} takes no value`);
+        spec.flag!(o);
+      }
+      continue;
+    }
+    if (a.length > 1 && a.startsWith('-')) {
+      // A cluster of short flags; a value option takes the rest of the cluster or the next argument.
+      for (let j = 1; j < a.length; j++) {
+        const c = a[j];
+        const spec = BY_SHORT.get(c);
+        if (!spec) throw new UsageError(`unknown option -${c}`);
+        if (spec.value) {
+          const rest = a.slice(j + 1);
+          spec.value(o, rest.length > 0 ? rest : next(`-${c}`), `-${c}`);
+          break;
+        }
+        spec.flag!(o);
+      }
+      continue;
+    }
+    o.files.push(a); // includes "-" (stdin)
+  }
+  return o;
+}

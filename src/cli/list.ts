@@ -1,0 +1,111 @@
+/**
+ * -l / --list: one row per archive from its frame headers alone (nothing is
+ * decoded, no model is needed): sizes, ratio, bits per byte, model, frames.
+ */
+import * as fs from 'node:fs';
+import { inspect } from '../index.js';
+import { Context, displayName } from './context.js';
+import { formatBpb, formatRatio, table } from './format.js';
+
+const HEADER = ['compressed', 'uncompressed', 'ratio', 'bits/byte', 'model', 'frames', 'name'];
+const RIGHT = [true, true, true, true, false, true, false];
+
+type Summary = ReturnType<typeof inspect>;
+
+async function readStdin(ctx: Context): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of ctx.io.stdin) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** FORMAT.md 4.1: the payload size B is the u32 at offset 24; a frame is 36 + B bytes. */
+const HEADER_SIZE = 28;
+const FRAME_OVERHEAD = 36;
+
+/**
+ * Inspect a file one frame at a time, so memory stays bounded by the largest
+ * frame rather than the archive (inspect() takes bytes in memory). Each
+ * frame is handed to inspect() on its own, which validates it; a short read
+ * gives inspect() the partial frame, which it reports as truncated.
+ */
+async function inspectFile(file: string): Promise<Summary> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const frames: Summary['frames'] = [];
+    let contentSize = 0;
+    let pos = 0;
+    const read = async (at: number, n: number): Promise<Buffer> => {
+      const buf = Buffer.alloc(Math.max(0, Math.min(n, size - at)));
+      let got = 0;
+      while (got < buf.length) {
+        const { bytesRead } = await fh.read(buf, got, buf.length - got, at + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return buf.subarray(0, got);
+    };
+    do {
+      const head = await read(pos, HEADER_SIZE);
+      const frameBytes = head.length === HEADER_SIZE ? FRAME_OVERHEAD + head.readUInt32LE(24) : head.length;
+      const one = inspect(head.length === HEADER_SIZE ? await read(pos, frameBytes) : head);
+      frames.push(...one.frames);
+      contentSize += one.contentSize;
+      if (one.compressedSize <= 0) break; // cannot happen for a valid frame; never loop forever
+      pos += one.compressedSize;
+    } while (pos < size);
+    return { frames, contentSize, compressedSize: size };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The model(s) an archive needs: the neural frames' model IDs, or the stored frames' informational one. */
+function modelColumn(frames: { method: string; modelId: string }[]): string {
+  const neural = new Set(frames.filter((f) => f.method === 'neural').map((f) => f.modelId));
+  if (neural.size > 0) return [...neural].join(',');
+  return frames.length > 0 ? `${frames[0].modelId} (stored)` : '-';
+}
+
+export async function listArchives(ctx: Context, inputs: string[]): Promise<void> {
+  const rows: string[][] = [HEADER];
+  let totalIn = 0;
+  let totalOut = 0;
+  let totalFrames = 0;
+  let listed = 0;
+  const details: string[] = [];
+  for (const input of inputs) {
+    const name = displayName(input);
+    try {
+      if (input !== '-' && (await fs.promises.stat(input)).isDirectory()) {
+        ctx.warn(name, 'is a directory -- ignored');
+        continue;
+      }
+      const info = input === '-' ? inspect(await readStdin(ctx)) : await inspectFile(input);
+      const c = info.compressedSize;
+      const u = info.contentSize;
+      rows.push([String(c), String(u), formatRatio(u, c), formatBpb(u, c), modelColumn(info.frames), String(info.frames.length), name]);
+      totalIn += u;
+      totalOut += c;
+      totalFrames += info.frames.length;
+      listed++;
+      if (ctx.opts.verbosity > 1) {
+        details.push(`${name}:`);
+        info.frames.forEach((f, i) => {
+          details.push(
+            `  frame ${i}: ${f.method}, content ${f.contentSize}, payload ${f.payloadSize}, ` +
+              `frame ${f.frameSize}, lane size ${f.laneSize}, model ${f.modelId}`,
+          );
+        });
+      }
+    } catch (e) {
+      ctx.error(name, e);
+    }
+  }
+  if (listed === 0) return;
+  if (listed > 1) {
+    rows.push([String(totalOut), String(totalIn), formatRatio(totalIn, totalOut), formatBpb(totalIn, totalOut), '', String(totalFrames), `(${listed} files)`]);
+  }
+  ctx.io.stdout.write(table(rows, RIGHT) + '\n');
+  if (details.length > 0) ctx.io.stdout.write(details.join('\n') + '\n');
+}

@@ -1,0 +1,221 @@
+/**
+ * `nnc`: the command-line front end, following gzip/zstd conventions.
+ *
+ *   nnc [compress|decompress] [-d] [-k | --rm] [-c] [-o FILE] [-f] [-m MODEL] [-T N] [-v | -q] [FILE...]
+ *   nnc model info [MODEL]
+ *
+ * `main(args, io)` takes the arguments without the node and script paths and
+ * resolves to the exit status (0 ok, 1 error, 2 warning), so tests can run it
+ * in-process; bin/nnc.js calls it with process.argv.slice(2).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { engineInfo, loadModel } from '../index.js';
+import { defaultOptions, parseArgs, UsageError, type CliOptions } from './args.js';
+import { planJob, testArchive, transcode } from './codec.js';
+import { Context, displayName, EXIT_ERROR, EXIT_OK, type CliIo, type LibOptions } from './context.js';
+import { describeError } from './format.js';
+import { listArchives } from './list.js';
+import { modelCommand } from './model-info.js';
+import { installSignalCleanup, removeAllTemps } from './tempfile.js';
+
+export type { CliIo } from './context.js';
+
+const HELP = `Usage: nnc [OPTION]... [FILE]...
+       nnc decompress [OPTION]... [FILE]...
+       nnc model info [MODEL]
+
+Compress FILEs losslessly with a neural byte predictor (FILE -> FILE.nnc),
+or decompress them (-d: FILE.nnc -> FILE). With no FILE, or when FILE is -,
+read standard input and write standard output. Inputs are kept unless --rm.
+
+Operation:
+  -z, --compress        compress (the default; also: nnc compress ...)
+  -d, --decompress      decompress (also: nnc decompress ...)
+  -t, --test            decode archives and verify their checksums
+  -l, --list            list sizes, ratio, bits per byte, model and frames
+
+Output:
+  -c, --stdout          write to standard output
+  -o, --output FILE     write to FILE (one input only)
+  -k, --keep            keep input files (the default)
+      --rm              remove each input after its output was written and verified
+  -f, --force           overwrite existing outputs; write compressed data to a terminal
+
+Codec:
+  -m, --model MODEL     model file (.nncm); default: the bundled model
+  -T, --threads N       worker threads (0: one per CPU)
+      --engine E        auto, cpu or ts (the TypeScript reference; slow)
+      --lane-size N     bytes per independently coded lane (e.g. 64K)
+      --frame-size N    bytes of content per frame (e.g. 4M)
+
+Messages:
+  -v, --verbose         print engine, sizes, ratio and speed per file
+  -q, --quiet           no warnings, no progress
+  -h, --help            show this help
+  -V, --version         show the version
+
+Exit status: 0 ok, 1 error, 2 warning (e.g. a file was skipped).
+Errors are printed as "nnc: FILE: message (CODE)".
+A file named like a command (compress, decompress, model) can be given as ./NAME.
+`;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function defaultIo(): CliIo {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, signals: true };
+}
+
+export async function main(args: readonly string[] = process.argv.slice(2), io: Partial<CliIo> = {}): Promise<number> {
+  const full: CliIo = { ...defaultIo(), ...io };
+  const opts = defaultOptions();
+  let rest = [...args];
+
+  switch (rest[0]) {
+    case 'model':
+      return modelCommand(rest.slice(1), full);
+    case 'compress':
+      rest = rest.slice(1);
+      break;
+    case 'decompress':
+      opts.mode = 'decompress';
+      rest = rest.slice(1);
+      break;
+    case 'train':
+    case 'prune':
+    case 'eval':
+      full.stderr.write(`nnc: ${rest[0]}: not yet available\n`);
+      return EXIT_ERROR;
+  }
+
+  try {
+    parseArgs(rest, opts);
+    checkCombination(opts);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    full.stderr.write(`nnc: ${e.message}\nTry 'nnc --help' for more information.\n`);
+    return EXIT_ERROR;
+  }
+  if (opts.help) {
+    full.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  if (opts.version) {
+    full.stdout.write(`nnc ${packageVersion()}\n`);
+    return EXIT_OK;
+  }
+  if (opts.files.length === 0) opts.files.push('-');
+
+  const uninstall = full.signals ? installSignalCleanup() : () => {};
+  const onStdoutError = (e: Error): void => {
+    ctx.stdoutError ??= e;
+  };
+  const ctx = new Context(full, opts, {});
+  full.stdout.on('error', onStdoutError);
+  try {
+    return await run(ctx);
+  } finally {
+    full.stdout.off('error', onStdoutError);
+    removeAllTemps();
+    uninstall();
+  }
+}
+
+function checkCombination(o: CliOptions): void {
+  if (o.output !== undefined && o.stdout) throw new UsageError('-o and -c cannot be used together');
+  if (o.output !== undefined && o.files.length > 1) {
+    throw new UsageError('-o FILE needs exactly one input (use -c to concatenate several)');
+  }
+  if (o.output === '-') {
+    // `-o -` means standard output.
+    o.output = undefined;
+    o.stdout = true;
+  }
+}
+
+async function run(ctx: Context): Promise<number> {
+  const { opts, io } = ctx;
+  const inputs = opts.files;
+  const toStdout = (f: string): boolean => opts.stdout || (f === '-' && opts.output === undefined);
+
+  if (opts.mode === 'list') {
+    await listArchives(ctx, inputs);
+    return ctx.status;
+  }
+
+  // Refuse before touching anything: compressed bytes on a terminal are useless and can upset it.
+  if (opts.mode === 'compress' && !opts.force && io.stdout.isTTY && inputs.some(toStdout)) {
+    ctx.error(
+      undefined,
+      'refusing to write compressed data to a terminal; redirect it (nnc -c FILE > FILE.nnc) or use -o FILE (or -f to force)',
+    );
+    return ctx.status;
+  }
+  if (opts.mode !== 'compress' && !opts.force && io.stdin.isTTY && inputs.includes('-')) {
+    ctx.error(undefined, 'refusing to read compressed data from a terminal; give a FILE or redirect stdin (or -f to force)');
+    return ctx.status;
+  }
+  if (opts.rm && (opts.stdout || opts.mode === 'test')) {
+    ctx.warn(undefined, `--rm ignored with ${opts.stdout ? '-c' : '-t'}: inputs are kept`);
+    opts.rm = false;
+  }
+
+  if (!buildLibOptions(ctx)) return ctx.status;
+  if (opts.verbosity > 1) ctx.info(`engine: ${engineName(ctx.lib)}${ctx.lib.model ? `, model ${ctx.lib.model.id}` : ''}`);
+
+  for (const input of inputs) {
+    if (ctx.stdoutError) break; // e.g. the reader of our stdout went away: nothing more can be delivered
+    try {
+      if (opts.mode === 'test') {
+        await testArchive(ctx, input);
+      } else {
+        const job = await planJob(ctx, input);
+        if (job) await transcode(ctx, job);
+      }
+    } catch (e) {
+      if (ctx.stdoutError && e === ctx.stdoutError && (e as { code?: string }).code === 'EPIPE') {
+        ctx.raise(EXIT_ERROR); // the consumer closed the pipe (`nnc -dc x | head`): not worth a message
+        break;
+      }
+      ctx.error(displayName(input), e);
+    }
+  }
+  return ctx.status;
+}
+
+/** Load the model once for all files; false when it cannot be (already reported). */
+function buildLibOptions(ctx: Context): boolean {
+  const o = ctx.opts;
+  const lib: LibOptions = ctx.lib;
+  if (o.engine !== undefined) lib.engine = o.engine;
+  if (o.threads !== undefined) lib.threads = o.threads;
+  if (o.laneSize !== undefined) lib.laneSize = o.laneSize;
+  if (o.frameSize !== undefined) lib.frameSize = o.frameSize;
+  if (o.model !== undefined) {
+    try {
+      lib.model = loadModel(o.model);
+    } catch (e) {
+      ctx.error(o.model, e);
+      return false;
+    }
+  }
+  return true;
+}
+
+function engineName(lib: LibOptions): string {
+  if (lib.engine && lib.engine !== 'auto') return lib.engine;
+  try {
+    return engineInfo().selected;
+  } catch (e) {
+    return `unknown (${describeError(e)})`;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Outputs are written to a temporary file beside the destination and renamed
+ * into place only on success, so a crash, an error or Ctrl-C never leaves a
+ * half-written `FILE.nnc` (or a truncated `FILE`) that looks complete.
+ *
+ * Every live temporary file is registered here; the signal handlers installed
+ * by `installSignalCleanup` remove them synchronously before the process exits.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const live = new Set<string>();
+
+/** `.NAME.<pid>.<random>.tmp` in the destination's directory (same file system, so rename is atomic). */
+export function tempPathFor(dest: string): string {
+  const dir = path.dirname(dest);
+  const base = path.basename(dest);
+  return path.join(dir, `.${base}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+export function registerTemp(p: string): void {
+  live.add(p);
+}
+
+/** Remove a temporary file (ignoring "already gone") and forget it. */
+export function removeTemp(p: string): void {
+  live.delete(p);
+  try {
+    fs.rmSync(p, { force: true });
+  } catch {
+    // Best effort: nothing sensible to do if we cannot remove our own temp file.
+  }
+}
+
+/** The file was renamed into place: it is no longer ours to delete. */
+export function releaseTemp(p: string): void {
+  live.delete(p);
+}
+
+export function removeAllTemps(): void {
+  for (const p of [...live]) removeTemp(p);
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+/**
+ * On SIGINT/SIGTERM/SIGHUP: delete temporary files, then exit with 128 + signal
+ * number (130, 143, 129) as shells expect. Returns a function that uninstalls.
+ */
+export function installSignalCleanup(onSignal?: (signal: string) => void): () => void {
+  const handlers: [NodeJS.Signals, () => void][] = [];
+  for (const sig of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) {
+    const h = (): void => {
+      onSignal?.(sig);
+      removeAllTemps();
+      process.exit(SIGNAL_EXIT[sig]);
+    };
+    process.on(sig, h);
+    handlers.push([sig, h]);
+  }
+  return () => {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  };
+}
