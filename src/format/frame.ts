@@ -31,15 +31,20 @@ export interface FrameHeader {
 const corrupt = (offset: number, msg: string) =>
   new NncError(ErrorCodes.CORRUPT, `corrupt archive: ${msg} (frame at byte ${offset}); the file is damaged or not an .nnc archive`);
 
+/** Throw ERR_NNC_CORRUPT if the bytes present at `offset` cannot start a frame. */
+export function checkMagicPrefix(buf: Uint8Array, offset: number): void {
+  for (let i = 0; i < 4 && offset + i < buf.length; i++) if (buf[offset + i] !== FRAME_MAGIC[i]) throw corrupt(offset, 'bad magic');
+}
+
 /**
  * Parse and validate the header of the frame starting at `offset`. Checks that
  * the whole frame is present (else ERR_NNC_TRUNCATED), but not the payload.
  */
-export function parseFrameHeader(buf: Uint8Array, offset = 0): FrameHeader {
+export function parseFrameHeader(buf: Uint8Array, offset = 0, requireWhole = true): FrameHeader {
   const avail = buf.length - offset;
   const truncated = () =>
     new NncError(ErrorCodes.TRUNCATED, `archive is truncated: the frame at byte ${offset} is incomplete (${avail} bytes left); the file was cut short — recover the complete file`);
-  for (let i = 0; i < 4 && i < avail; i++) if (buf[offset + i] !== FRAME_MAGIC[i]) throw corrupt(offset, 'bad magic');
+  checkMagicPrefix(buf, offset);
   if (avail < FRAME_HEADER_SIZE) throw truncated();
   const dv = new DataView(buf.buffer, buf.byteOffset + offset, FRAME_HEADER_SIZE);
   const version = dv.getUint8(4);
@@ -68,7 +73,7 @@ export function parseFrameHeader(buf: Uint8Array, offset = 0): FrameHeader {
     if (4 * nLanes + 4 * nLanes > payloadSize) throw corrupt(offset, `payload of ${payloadSize} bytes cannot hold ${nLanes} lanes`);
   }
   const frameSize = FRAME_OVERHEAD + payloadSize;
-  if (avail < frameSize) throw truncated();
+  if (requireWhole && avail < frameSize) throw truncated();
   return { method: method as 0 | 1, modelId, contentSize, laneSize, payloadSize, frameSize };
 }
 
