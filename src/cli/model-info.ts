@@ -29,7 +29,10 @@ export function modelCommand(args: readonly string[], io: CliIo): number {
   files.forEach((file, i) => {
     try {
       const m = loadModel(file);
-      const { k, E, hidden, alphabetSize, parameters } = m.info;
+      // The API brief names the embedding width `E`; accept `embedding` too.
+      const info = m.info as unknown as { k: number; E?: number; embedding?: number; hidden: number[]; alphabetSize: number; parameters: number };
+      const { k, hidden, alphabetSize, parameters } = info;
+      const E = info.E ?? info.embedding;
       const lines = [
         `file: ${file}`,
         `id: ${m.id}`,

@@ -197,7 +197,7 @@ function buildLibOptions(ctx: Context): boolean {
   const o = ctx.opts;
   const lib: LibOptions = ctx.lib;
   if (o.engine !== undefined) lib.engine = o.engine;
-  if (o.threads !== undefined) lib.threads = o.threads;
+  if (o.threads !== undefined && o.threads > 0) lib.threads = o.threads; // -T0: the library's default, one per core
   if (o.laneSize !== undefined) lib.laneSize = o.laneSize;
   if (o.frameSize !== undefined) lib.frameSize = o.frameSize;
   if (o.model !== undefined) {
