@@ -1,0 +1,50 @@
+// The compute kernels of docs/FORMAT.md section 2.2 as a table of function
+// pointers, one table per instruction set. kernels_scalar.cc is the generic
+// twin that reads like the spec; kernels_avx2.cc / kernels_avx512.cc are
+// compiled with their own ISA flags and chosen at run time. Every table
+// entry MUST give bit-identical results to the scalar one; that is what
+// native/tests checks for every model it generates.
+//
+// Shapes: all kernels work on a batch of P positions (P <= kMaxBatch).
+// Rows are padded to kPad (model.h) and padded entries are zero.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu_features.h"
+#include "model.h"
+
+namespace nnc {
+
+constexpr int kMaxBatch = 64;
+
+struct Kernels {
+  const char* name;
+  // Step 1: acc[p*Hpad + h] = sum_j F[(j*A1 + ctx[p*k + j])*Hpad + h]
+  // (F already holds b_0 in its j = 0 rows).
+  void (*layer0)(const int32_t* F, int k, int A1, int Hpad, const uint16_t* ctx, int P, int32_t* acc);
+  // Step 2: out[p*Hpad + h] = acc <= 0 ? 0 : min(255, (acc*M[h] + 2^(S-1)) >> S).
+  void (*requant)(const int32_t* acc, int P, int Hpad, const uint32_t* M, int S, uint8_t* out);
+  // Steps 3/4: out[p*d.Hpad + h] = d.b[h] + sum_i X[p*d.npad + i] * W[h][i].
+  // scratch: at least P * d.npad * 2 bytes the kernel may overwrite (ISA
+  // files use no std containers: their inline instantiations would be
+  // compiled with AVX flags and could be picked by the linker for plain code).
+  void (*gemm)(const DenseLayer& d, const uint8_t* X, int P, int32_t* out, void* scratch);
+  // Steps 5-7: z[p*ldz + s] (s < A) -> f[p*A + s], frequencies summing to 2^16.
+  void (*freqs)(const int32_t* z, int P, int ldz, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T,
+                uint32_t* f);
+};
+
+const Kernels& kernelsScalar();
+// nullptr when this build has no such variant (non-x86 targets).
+const Kernels* kernelsAvx2();
+const Kernels* kernelsAvx512();
+
+// The table for a requested level. Auto picks the best the CPU supports;
+// an explicit level the CPU (or build) lacks is ERR_NNC_UNSUPPORTED.
+const Kernels& kernelsFor(Simd s);
+
+// Scalar building blocks that SIMD variants reuse for tails.
+void freqsScalarOne(const int32_t* z, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T, uint32_t* f);
+
+}  // namespace nnc

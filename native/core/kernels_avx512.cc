@@ -1,0 +1,205 @@
+// AVX-512 (F, BW, VL, VNNI) kernels. This file alone is compiled with
+// -mavx512f -mavx512bw -mavx512vl -mavx512vnni; it is only called after
+// cpuFeatures() confirmed CPU and OS support. Results are bit-identical to
+// kernels_scalar.cc: every operation is exact integer arithmetic whose
+// bounds follow from the model checks (section 1.2), so order does not
+// matter.
+#include "kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include <climits>
+
+namespace nnc {
+namespace {
+
+template <int NV>
+inline void layer0Chunk(const int32_t* F, int k, int A1, int Hpad, const uint16_t* c, int h, int32_t* a) {
+  __m512i v[NV];
+  const int32_t* r0 = F + static_cast<size_t>(c[0]) * Hpad + h;
+  for (int q = 0; q < NV; ++q) v[q] = _mm512_loadu_si512(r0 + 16 * q);
+  for (int j = 1; j < k; ++j) {
+    const int32_t* r = F + (static_cast<size_t>(j) * A1 + c[j]) * Hpad + h;
+    for (int q = 0; q < NV; ++q) v[q] = _mm512_add_epi32(v[q], _mm512_loadu_si512(r + 16 * q));
+  }
+  for (int q = 0; q < NV; ++q) _mm512_storeu_si512(a + h + 16 * q, v[q]);
+}
+
+void layer0(const int32_t* F, int k, int A1, int Hpad, const uint16_t* ctx, int P, int32_t* acc) {
+  for (int p = 0; p < P; ++p) {
+    const uint16_t* c = ctx + static_cast<size_t>(p) * k;
+    int32_t* a = acc + static_cast<size_t>(p) * Hpad;
+    int h = 0;
+    for (; h + 128 <= Hpad; h += 128) layer0Chunk<8>(F, k, A1, Hpad, c, h, a);
+    for (; h + 64 <= Hpad; h += 64) layer0Chunk<4>(F, k, A1, Hpad, c, h, a);
+    for (; h < Hpad; h += 16) layer0Chunk<1>(F, k, A1, Hpad, c, h, a);
+  }
+}
+
+// Requantize 8 lanes held as u64: (a*M + half) >> S, capped at 255. For
+// a <= 0 the value is garbage but the caller masks it to 0.
+inline __m512i rq8(__m256i a, __m256i m, __m512i half, __m128i cnt, __m512i c255) {
+  __m512i p = _mm512_mul_epu32(_mm512_cvtepu32_epi64(a), _mm512_cvtepu32_epi64(m));
+  p = _mm512_srl_epi64(_mm512_add_epi64(p, half), cnt);
+  return _mm512_min_epu64(p, c255);
+}
+
+void requant(const int32_t* acc, int P, int Hpad, const uint32_t* M, int S, uint8_t* out) {
+  const __m512i half = _mm512_set1_epi64(int64_t{1} << (S - 1));
+  const __m128i cnt = _mm_cvtsi32_si128(S);
+  const __m512i c255 = _mm512_set1_epi64(255);
+  const __m512i zero = _mm512_setzero_si512();
+  for (int p = 0; p < P; ++p) {
+    const int32_t* a = acc + static_cast<size_t>(p) * Hpad;
+    uint8_t* o = out + static_cast<size_t>(p) * Hpad;
+    for (int h = 0; h < Hpad; h += 16) {
+      const __m512i av = _mm512_loadu_si512(a + h);
+      const __m512i mv = _mm512_loadu_si512(M + h);
+      const __mmask16 pos = _mm512_cmpgt_epi32_mask(av, zero);
+      const __m512i lo = rq8(_mm512_castsi512_si256(av), _mm512_castsi512_si256(mv), half, cnt, c255);
+      const __m512i hi = rq8(_mm512_extracti64x4_epi64(av, 1), _mm512_extracti64x4_epi64(mv, 1), half, cnt, c255);
+      __m128i r = _mm_unpacklo_epi64(_mm512_cvtepi64_epi8(lo), _mm512_cvtepi64_epi8(hi));
+      r = _mm_maskz_mov_epi8(pos, r);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + h), r);
+    }
+  }
+}
+
+// One register tile: RP positions x RB blocks of 16 outputs, accumulated
+// with vpdpbusd (u8 activations x s8 weights, 4 products per int32 lane,
+// no saturation: exact under the accumulator bound).
+template <int RP, int RB>
+inline void gemmTile(const int8_t* W, size_t blkStride, int n4, const uint8_t* X, int ldx, const int32_t* bias,
+                     int32_t* out, int ldo) {
+  __m512i acc[RP][RB];
+  for (int b = 0; b < RB; ++b) {
+    const __m512i bv = _mm512_loadu_si512(bias + 16 * b);
+    for (int p = 0; p < RP; ++p) acc[p][b] = bv;
+  }
+  for (int i4 = 0; i4 < n4; ++i4) {
+    __m512i w[RB];
+    for (int b = 0; b < RB; ++b) w[b] = _mm512_loadu_si512(W + b * blkStride + static_cast<size_t>(i4) * 64);
+    for (int p = 0; p < RP; ++p) {
+      int32_t xv;
+      __builtin_memcpy(&xv, X + static_cast<size_t>(p) * ldx + i4 * 4, 4);
+      const __m512i x = _mm512_set1_epi32(xv);
+      for (int b = 0; b < RB; ++b) acc[p][b] = _mm512_dpbusd_epi32(acc[p][b], x, w[b]);
+    }
+  }
+  for (int p = 0; p < RP; ++p)
+    for (int b = 0; b < RB; ++b) _mm512_storeu_si512(out + static_cast<size_t>(p) * ldo + 16 * b, acc[p][b]);
+}
+
+template <int RB>
+inline void gemmRows(const DenseLayer& d, int hb, const uint8_t* X, int P, int32_t* out) {
+  const int n4 = d.npad / 4;
+  const size_t blkStride = static_cast<size_t>(n4) * 64;
+  const int8_t* W = d.wVnni.data() + hb * blkStride;
+  const int32_t* bias = d.b.data() + hb * 16;
+  int p = 0;
+  for (; p + 4 <= P; p += 4)
+    gemmTile<4, RB>(W, blkStride, n4, X + static_cast<size_t>(p) * d.npad, d.npad, bias,
+                    out + static_cast<size_t>(p) * d.Hpad + hb * 16, d.Hpad);
+  const uint8_t* Xp = X + static_cast<size_t>(p) * d.npad;
+  int32_t* op = out + static_cast<size_t>(p) * d.Hpad + hb * 16;
+  switch (P - p) {
+    case 3: gemmTile<3, RB>(W, blkStride, n4, Xp, d.npad, bias, op, d.Hpad); break;
+    case 2: gemmTile<2, RB>(W, blkStride, n4, Xp, d.npad, bias, op, d.Hpad); break;
+    case 1: gemmTile<1, RB>(W, blkStride, n4, Xp, d.npad, bias, op, d.Hpad); break;
+    default: break;
+  }
+}
+
+void gemm(const DenseLayer& d, const uint8_t* X, int P, int32_t* out, void*) {
+  const int nb = d.Hpad / 16;
+  int hb = 0;
+  // Output blocks outermost: a 4-block weight panel (64 outputs x npad) stays
+  // in L1 while every position of the batch streams past it.
+  for (; hb + 4 <= nb; hb += 4) gemmRows<4>(d, hb, X, P, out);
+  switch (nb - hb) {
+    case 3: gemmRows<3>(d, hb, X, P, out); break;
+    case 2: gemmRows<2>(d, hb, X, P, out); break;
+    case 1: gemmRows<1>(d, hb, X, P, out); break;
+    default: break;
+  }
+}
+
+// Steps 5-7 for one position, 16 symbols per vector.
+void freqsOne(const int32_t* z, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T, uint32_t* f) {
+  const int nv = (A + 15) / 16;
+  const __mmask16 tail = (A % 16) ? static_cast<__mmask16>((1u << (A % 16)) - 1) : static_cast<__mmask16>(0xFFFF);
+  __m512i vmax = _mm512_set1_epi32(INT32_MIN);
+  for (int v = 0; v < nv; ++v) {
+    const __mmask16 m = v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF);
+    vmax = _mm512_mask_max_epi32(vmax, m, vmax, _mm512_maskz_loadu_epi32(m, z + 16 * v));
+  }
+  const int32_t zmax = _mm512_reduce_max_epi32(vmax);
+  const __m512i vzmax = _mm512_set1_epi32(zmax);
+  int sStar = 0;
+  for (int v = 0; v < nv; ++v) {
+    const __mmask16 m = v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF);
+    const unsigned eq = _mm512_mask_cmpeq_epi32_mask(m, _mm512_maskz_loadu_epi32(m, z + 16 * v), vzmax);
+    if (eq) {
+      sStar = 16 * v + __builtin_ctz(eq);
+      break;
+    }
+  }
+  const __m512i half = _mm512_set1_epi64(int64_t{1} << (sOut - 1));
+  const __m128i cnt = _mm_cvtsi32_si128(sOut);
+  const __m512i vM = _mm512_set1_epi64(mOut);
+  const __m512i dmax = _mm512_set1_epi64(T - 1);
+  alignas(64) uint32_t e[272];
+  __m512i vsum = _mm512_setzero_si512();
+  for (int v = 0; v < nv; ++v) {
+    const __mmask16 m = v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF);
+    // zmax - z as u32 (exact: the difference of two i32 that is >= 0 is < 2^32).
+    const __m512i diff = _mm512_sub_epi32(vzmax, _mm512_maskz_loadu_epi32(m, z + 16 * v));
+    __m512i lo = _mm512_mul_epu32(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(diff)), vM);
+    __m512i hi = _mm512_mul_epu32(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(diff, 1)), vM);
+    lo = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(lo, half), cnt), dmax);
+    hi = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(hi, half), cnt), dmax);
+    const __m512i d = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(lo)), _mm512_cvtepi64_epi32(hi), 1);
+    const __m512i ev = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, d, exp, 4);
+    _mm512_store_si512(e + 16 * v, ev);
+    vsum = _mm512_add_epi32(vsum, ev);
+  }
+  const uint32_t sum = static_cast<uint32_t>(_mm512_reduce_add_epi32(vsum));
+  const uint64_t avail = 65536u - static_cast<uint32_t>(A);
+  const uint64_t R = (avail << 32) / sum;
+  const __m512i vR = _mm512_set1_epi64(static_cast<int64_t>(R));
+  const __m512i one = _mm512_set1_epi32(1);
+  __m512i vtot = _mm512_setzero_si512();
+  for (int v = 0; v < nv; ++v) {
+    const __mmask16 m = v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF);
+    const __m512i ev = _mm512_load_si512(e + 16 * v);
+    // (e * R) >> 32 for even and odd lanes; e <= 65536 and R < 2^32.
+    const __m512i pe = _mm512_srli_epi64(_mm512_mul_epu32(ev, vR), 32);
+    const __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(ev, 32), vR);
+    const __m512i r = _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, pe, po), one);
+    _mm512_mask_storeu_epi32(f + 16 * v, m, r);
+    vtot = _mm512_mask_add_epi32(vtot, m, vtot, r);
+  }
+  const uint32_t total = static_cast<uint32_t>(_mm512_reduce_add_epi32(vtot));
+  f[sStar] += 65536u - total;
+}
+
+void freqs(const int32_t* z, int P, int ldz, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T, uint32_t* f) {
+  for (int p = 0; p < P; ++p) freqsOne(z + static_cast<size_t>(p) * ldz, A, mOut, sOut, exp, T, f + static_cast<size_t>(p) * A);
+}
+
+const Kernels kAvx512 = {"avx512", layer0, requant, gemm, freqs};
+
+}  // namespace
+
+const Kernels* kernelsAvx512() { return &kAvx512; }
+
+}  // namespace nnc
+
+#else
+
+namespace nnc {
+const Kernels* kernelsAvx512() { return nullptr; }
+}  // namespace nnc
+
+#endif

@@ -1,0 +1,77 @@
+// A parsed, validated .nncm model (docs/FORMAT.md section 1) plus the
+// layouts the kernels compute with. Everything here is immutable after
+// parseModel returns, so one Model is shared by any number of threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnc {
+
+// Row padding for every layer's outputs (and so the next layer's inputs):
+// 16 int32 = one AVX-512 register, and a multiple of 4 u8 for VNNI groups.
+constexpr int kPad = 16;
+
+inline int padTo(int v, int m) { return (v + m - 1) / m * m; }
+
+// One dense layer (hidden l >= 1, or the output layer). Padded rows have
+// zero weights and zero bias, so padded outputs are exactly 0 and, after
+// requantization, padded activations are 0: padding never changes a sum.
+struct DenseLayer {
+  int H = 0, n = 0;        // real output / input counts
+  int Hpad = 0, npad = 0;  // padded to kPad
+  std::vector<int8_t> w;   // H*n row-major, exactly as in the file (scalar kernel)
+  std::vector<int32_t> b;  // Hpad, zero-padded
+  // VNNI layout: [Hpad/16][npad/4][16 outputs][4 inputs] i8. One 64-byte load
+  // feeds vpdpbusd for 16 outputs x 4 consecutive inputs.
+  std::vector<int8_t> wVnni;
+  // AVX2 layout: [Hpad/8][npad/2][8 outputs][2 inputs] i16. One 32-byte load
+  // feeds vpmaddwd for 8 outputs x 2 inputs (exact: |255*128*2| < 2^31).
+  std::vector<int16_t> wAvx2;
+};
+
+// Requantization parameters of a hidden layer.
+struct Requant {
+  std::vector<uint32_t> m;  // Hpad (padded entries 0)
+  int s = 1;
+};
+
+struct Model {
+  int k = 0, E = 0, L = 0, A = 0, T = 0;
+  std::vector<int> H;              // L hidden widths
+  std::vector<uint8_t> alphabet;   // A-1 byte values
+  uint16_t tokenOf[256] = {};      // byte -> token (symbol or ESC)
+  bool inAlphabet[256] = {};
+
+  // Layer 0 folded with the embedding: F[(j*(A+1)+t)*H0pad + h]
+  //   = sum_e emb[t*E+e] * W_0[h*n_0 + j*E + e], plus b_0[h] when j == 0
+  // (exactly one token is picked per j, so folding the bias into j = 0 is
+  // exact). Bounded by the layer-0 accumulator check, so every partial sum
+  // of these rows fits in int32 in any order.
+  int H0pad = 0;
+  std::vector<int32_t> F;
+
+  std::vector<Requant> rq;          // L entries
+  std::vector<DenseLayer> hidden;   // L entries; hidden[0] is unused (F replaces it)
+  DenseLayer out;                   // A outputs
+  uint32_t mOut = 0;
+  int sOut = 1;
+  std::vector<uint32_t> exp;        // T entries
+
+  uint64_t id = 0;
+  std::string idHex;
+  size_t canonicalSize = 0, metadataSize = 0;
+
+  // Widest padded row any layer writes (scratch sizing).
+  int maxPad() const;
+};
+
+// Parse and validate a whole .nncm file. Throws nnc::Error with
+// ERR_NNC_BAD_MODEL (or ERR_NNC_UNSUPPORTED for a newer version / reserved
+// bits) before allocating anything sized by an unchecked field.
+std::shared_ptr<const Model> parseModel(const uint8_t* data, size_t len);
+
+}  // namespace nnc

@@ -1,0 +1,361 @@
+// Standalone tests of the C++ core (no Node): run by ctest.
+//   - xxh64 vectors
+//   - engine frequencies == from-the-spec reference, every SIMD variant
+//   - round trips at boundary sizes, every variant pair (encode X, decode Y)
+//   - frames byte-identical across variants and thread counts
+//   - corrupt / truncated frames and hostile models give their codes
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "../core/cpu_features.h"
+#include "../core/errors.h"
+#include "../core/frame.h"
+#include "../core/kernels.h"
+#include "../core/model.h"
+#include "../core/xxhash64.h"
+#include "random_model.h"
+
+using namespace nnc;
+using namespace nnc_test;
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond, ...)                                   \
+  do {                                                     \
+    ++checks;                                              \
+    if (!(cond)) {                                         \
+      ++failures;                                          \
+      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      std::fprintf(stderr, __VA_ARGS__);                   \
+      std::fprintf(stderr, "\n");                          \
+      if (failures > 30) std::exit(1);                     \
+    }                                                      \
+  } while (0)
+
+static std::vector<Simd> variants() {
+  std::vector<Simd> v = {Simd::Scalar};
+  if (cpuFeatures().avx2 && kernelsAvx2()) v.push_back(Simd::Avx2);
+  if (cpuFeatures().avx512 && kernelsAvx512()) v.push_back(Simd::Avx512);
+  // NNC_SIMD limits the matrix to one variant (plus scalar as the reference).
+  if (const char* e = std::getenv("NNC_SIMD")) {
+    std::vector<Simd> only = {Simd::Scalar};
+    const Simd want = parseSimd(e);
+    if (want != Simd::Scalar && want != Simd::Auto) only.push_back(want);
+    return only;
+  }
+  return v;
+}
+
+static std::string codeOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return codeString(e.code());
+  } catch (const std::exception& e) {
+    return std::string("std::exception: ") + e.what();
+  }
+  return "OK";
+}
+
+static void testXxh() {
+  const char* abc = "abc";
+  CHECK(xxh64(nullptr, 0) == 0xEF46DB3751D8E999ULL, "xxh64('')");
+  CHECK(xxh64(reinterpret_cast<const uint8_t*>(abc), 3) == 0x44BC2CF5AD770999ULL, "xxh64('abc')");
+  CHECK(hex64(0x0123456789abcdefULL) == "0123456789abcdef", "hex64");
+}
+
+static void testFreqsAgainstReference(uint64_t seed) {
+  Rng r(seed);
+  Spec s = randomSpec(r);
+  auto file = modelFile(s);
+  auto m = parseModel(file.data(), file.size());
+  const size_t n = static_cast<size_t>(r.range(1, 300));
+  const uint32_t laneSize = static_cast<uint32_t>(r.range(1, 80));
+  auto content = randomContent(r, s, n, 10);
+  std::vector<uint32_t> scalar = frequencyTable(*m, content.data(), n, laneSize, Simd::Scalar);
+  // The reference on a sample of positions (it is slow).
+  for (size_t i = 0; i < n; i += 1 + n / 40) {
+    std::vector<int> ctx(s.k);
+    const size_t ls = i / laneSize * laneSize;
+    for (int j = 0; j < s.k; ++j) {
+      const int64_t idx = static_cast<int64_t>(i) - 1 - j;
+      ctx[j] = idx >= static_cast<int64_t>(ls) ? m->tokenOf[content[idx]] : s.A;
+    }
+    auto ref = referenceFreqs(s, ctx);
+    bool same = true;
+    uint32_t sum = 0;
+    for (int a = 0; a < s.A; ++a) {
+      same = same && ref[a] == scalar[i * s.A + a];
+      sum += scalar[i * s.A + a];
+      CHECK(scalar[i * s.A + a] >= 1, "seed %llu freq 0", (unsigned long long)seed);
+    }
+    CHECK(same, "seed %llu pos %zu: scalar engine != spec reference", (unsigned long long)seed, i);
+    CHECK(sum == 65536, "seed %llu pos %zu: sum %u", (unsigned long long)seed, i, sum);
+  }
+  for (Simd v : variants()) {
+    auto t = frequencyTable(*m, content.data(), n, laneSize, v);
+    CHECK(t == scalar, "seed %llu: %s frequency table differs from scalar", (unsigned long long)seed, simdName(v));
+  }
+}
+
+static void testRoundTrip(uint64_t seed, bool big) {
+  Rng r(seed);
+  Spec s = randomSpec(r);
+  auto file = modelFile(s);
+  auto m = parseModel(file.data(), file.size());
+  const uint32_t laneSize = static_cast<uint32_t>(r.chance(20) ? r.range(1, 4) : r.range(5, big ? 5000 : 200));
+  std::vector<size_t> sizes = {0, 1, 2, laneSize - 1u, laneSize, laneSize + 1u, 3u * laneSize, 3u * laneSize + 1u};
+  sizes.push_back(static_cast<size_t>(r.range(1, big ? 40000 : 1500)));
+  for (size_t n : sizes) {
+    if (n == 0 && laneSize == 1) continue;
+    const int kind = static_cast<int>(r.range(0, 3));
+    std::vector<uint8_t> content;
+    if (kind == 0) content = randomContent(r, s, n, 3);
+    else if (kind == 1) content = randomContent(r, s, n, 50);
+    else if (kind == 2) { content.resize(n); for (size_t i = 0; i < n; ++i) content[i] = static_cast<uint8_t>(i * 7 + (i >> 8)); }
+    else content.assign(n, s.alphabet.empty() ? 0 : s.alphabet[0]);
+    const std::vector<uint8_t> ref = compressFrame(*m, content.data(), n, laneSize, 1, Simd::Scalar);
+    // Frame sanity: stored iff neural would not be smaller.
+    CHECK(ref.size() >= 36, "frame too small");
+    if (ref[5] == 1) CHECK(ref.size() - 36 < n, "neural frame not smaller than content");
+    else CHECK(ref.size() == 36 + n, "stored frame size");
+    for (Simd v : variants()) {
+      for (int th : {1, 2, 3}) {
+        auto fr = compressFrame(*m, content.data(), n, laneSize, th, v);
+        CHECK(fr == ref, "seed %llu n %zu lane %u: %s/%d threads frame differs from scalar", (unsigned long long)seed, n,
+              laneSize, simdName(v), th);
+      }
+      auto back = decompressFrame(m.get(), ref.data(), ref.size(), static_cast<int>(r.range(1, 3)), v);
+      CHECK(back == content, "seed %llu n %zu lane %u: %s decode differs", (unsigned long long)seed, n, laneSize,
+            simdName(v));
+    }
+    // Stored frames decode without a model.
+    if (ref[5] == 0) CHECK(decompressFrame(nullptr, ref.data(), ref.size(), 1, Simd::Scalar) == content, "stored, no model");
+  }
+}
+
+// Force neural frames: a model whose alphabet covers the content and a
+// highly predictable content (runs), so the stored fallback does not hide
+// the coder. Also escapes on every other byte.
+static void testNeuralForced(uint64_t seed) {
+  Rng r(seed);
+  Spec s = randomSpec(r, Spec(), 4);
+  auto file = modelFile(s);
+  auto m = parseModel(file.data(), file.size());
+  const size_t n = 20000;
+  std::vector<uint8_t> c(n, s.alphabet[0]);
+  for (size_t i = 0; i < n; i += 97) c[i] = s.alphabet[1];
+  for (uint32_t lane : {1u, 2u, 63u, 64u, 65u, 4096u, 20000u}) {
+    auto fr = compressFrame(*m, c.data(), n, lane, 2, Simd::Scalar);
+    const bool neural = fr[5] == 1;
+    for (Simd v : variants()) {
+      CHECK(compressFrame(*m, c.data(), n, lane, 2, v) == fr, "forced: %s frame differs", simdName(v));
+      CHECK(decompressFrame(m.get(), fr.data(), fr.size(), 2, v) == c, "forced: %s decode differs (neural %d)",
+            simdName(v), neural);
+    }
+  }
+}
+
+static void testCorruption(uint64_t seed) {
+  Rng r(seed);
+  Spec s = randomSpec(r, Spec(), 3);
+  auto file = modelFile(s);
+  auto m = parseModel(file.data(), file.size());
+  const size_t n = 5000;
+  std::vector<uint8_t> c(n, s.alphabet[0]);
+  for (size_t i = 0; i < n; i += 13) c[i] = s.alphabet[1 + (i / 13) % 2];
+  for (size_t i = 5; i < n; i += 501) c[i] = 0xFF ^ s.alphabet[0];  // escapes (alphabet has 3 of 256)
+  auto fr = compressFrame(*m, c.data(), n, 1000, 1, Simd::Scalar);
+  if (fr[5] != 1) {
+    std::fprintf(stderr, "note: seed %llu corruption test got a stored frame\n", (unsigned long long)seed);
+    return;
+  }
+  auto dec = [&](std::vector<uint8_t> f, const Model* mm = nullptr) {
+    return codeOf([&] { decompressFrame(mm ? mm : m.get(), f.data(), f.size(), 1, Simd::Auto); });
+  };
+  CHECK(dec(fr) == "OK", "baseline");
+  // Every truncation point is TRUNCATED.
+  for (size_t cut = 0; cut < fr.size(); cut += (cut < 40 ? 1 : 37)) {
+    std::vector<uint8_t> t(fr.begin(), fr.begin() + cut);
+    CHECK(dec(t) == "ERR_NNC_TRUNCATED", "cut %zu -> %s", cut, dec(t).c_str());
+  }
+  auto mod = [&](size_t off, uint8_t v) { auto f = fr; f[off] = v; return f; };
+  CHECK(dec(mod(0, 0x88)) == "ERR_NNC_CORRUPT", "magic");
+  CHECK(dec(mod(4, 2)) == "ERR_NNC_UNSUPPORTED", "version 2");
+  CHECK(dec(mod(4, 0)) == "ERR_NNC_CORRUPT", "version 0");
+  CHECK(dec(mod(5, 2)) == "ERR_NNC_UNSUPPORTED", "method 2");
+  CHECK(dec(mod(6, 1)) == "ERR_NNC_UNSUPPORTED", "flags");
+  CHECK(dec(mod(8, fr[8] ^ 1)) == "ERR_NNC_MODEL_MISMATCH", "model id");
+  CHECK(dec(mod(19, 0x10)) == "ERR_NNC_CORRUPT", "N > 2^26");
+  CHECK(dec(mod(20, 0) ) != "OK" || true, "");
+  {
+    auto f = fr; f[20] = f[21] = f[22] = f[23] = 0;
+    CHECK(dec(f) == "ERR_NNC_CORRUPT", "laneSize 0: %s", dec(f).c_str());
+  }
+  {
+    auto f = fr; f.push_back(0);
+    CHECK(dec(f) == "ERR_NNC_CORRUPT", "trailing byte");
+  }
+  {  // lane table: first length + 1 -> sums differ
+    auto f = fr; f[28] += 1;
+    CHECK(dec(f) == "ERR_NNC_CORRUPT", "lane table sum: %s", dec(f).c_str());
+  }
+  {  // lane length < 4
+    auto f = fr; f[28] = 3; f[29] = f[30] = f[31] = 0;
+    CHECK(dec(f) == "ERR_NNC_CORRUPT", "lane < 4");
+  }
+  {  // checksum
+    auto f = fr; f[f.size() - 1] ^= 0x40;
+    CHECK(dec(f) == "ERR_NNC_CHECKSUM", "checksum: %s", dec(f).c_str());
+  }
+  {  // no model for a neural frame
+    CHECK(codeOf([&] { decompressFrame(nullptr, fr.data(), fr.size(), 1, Simd::Auto); }) == "ERR_NNC_MODEL_MISMATCH", "null model");
+  }
+  // Random payload bit flips: CORRUPT or CHECKSUM, never OK, never a crash.
+  const size_t payload0 = 28 + 4 * 5;
+  for (int t = 0; t < 300; ++t) {
+    auto f = fr;
+    const size_t off = payload0 + static_cast<size_t>(r.range(0, static_cast<int64_t>(f.size() - 8 - payload0 - 1)));
+    f[off] ^= static_cast<uint8_t>(1 << r.range(0, 7));
+    const std::string code = dec(f);
+    CHECK(code == "ERR_NNC_CORRUPT" || code == "ERR_NNC_CHECKSUM", "flip at %zu -> %s", off, code.c_str());
+  }
+  // A stored frame with a payload size that differs from N.
+  auto st = compressFrame(*m, c.data(), 10, 1000, 1, Simd::Scalar);
+  if (st[5] == 0) {
+    auto f = st; f[24] = 9; f.pop_back();
+    CHECK(dec(f) == "ERR_NNC_CORRUPT", "stored B != N");
+  }
+}
+
+static void testHostileModels() {
+  Rng r(99);
+  Spec s = randomSpec(r);
+  auto canon = canonical(s);
+  auto good = wrapModel(canon);
+  auto code = [](const std::vector<uint8_t>& f) { return codeOf([&] { parseModel(f.data(), f.size()); }); };
+  CHECK(code(good) == "OK", "good model");
+  auto fixsum = [](std::vector<uint8_t> f) {
+    f.resize(f.size() - 8);
+    put64(f, xxh64(f.data(), f.size()));
+    return f;
+  };
+  {
+    auto f = good; f[0] = 0;
+    CHECK(code(f) == "ERR_NNC_BAD_MODEL", "magic");
+  }
+  {
+    auto f = good; f[4] = 2; f = fixsum(f);
+    CHECK(code(f) == "ERR_NNC_UNSUPPORTED", "version");
+  }
+  {  // header claims a huge canonical section
+    auto f = good; f[8] = 0xFF; f[9] = 0xFF; f[10] = 0xFF; f[11] = 0x0F;
+    CHECK(code(f) == "ERR_NNC_BAD_MODEL", "huge C");
+    f[11] = 0xFF;
+    CHECK(code(f) == "ERR_NNC_BAD_MODEL", "C > 2^28");
+  }
+  {
+    auto f = good; f.pop_back();
+    CHECK(code(f) == "ERR_NNC_BAD_MODEL", "truncated");
+  }
+  {
+    auto f = good; f[20] ^= 1;
+    CHECK(code(f) == "ERR_NNC_BAD_MODEL", "checksum");
+  }
+  CHECK(code(std::vector<uint8_t>(good.begin(), good.begin() + 10)) == "ERR_NNC_BAD_MODEL", "short");
+  // Field-level: change the canonical section and re-wrap (valid checksum).
+  auto withCanon = [&](std::function<void(std::vector<uint8_t>&)> fn) {
+    auto c = canon;
+    fn(c);
+    return code(wrapModel(c));
+  };
+  CHECK(withCanon([](auto& c) { c[0] = 0; }) == "ERR_NNC_BAD_MODEL", "k=0");
+  CHECK(withCanon([](auto& c) { c[0] = 65; }) == "ERR_NNC_BAD_MODEL", "k=65");
+  CHECK(withCanon([](auto& c) { c[1] = 200; }) == "ERR_NNC_BAD_MODEL", "E=200");
+  CHECK(withCanon([](auto& c) { c[2] = 5; }) == "ERR_NNC_BAD_MODEL", "L=5");
+  CHECK(withCanon([](auto& c) { c[3] = 1; }) == "ERR_NNC_UNSUPPORTED", "reserved");
+  CHECK(withCanon([](auto& c) { c[4] = 0xFF; c[5] = 0xFF; }) == "ERR_NNC_BAD_MODEL", "A huge");
+  CHECK(withCanon([](auto& c) { c[6] = 0xFF; c[7] = 0xFF; }) == "ERR_NNC_BAD_MODEL", "T huge");
+  CHECK(withCanon([](auto& c) { c[8] = 0xFF; c[9] = 0x7F; }) == "ERR_NNC_BAD_MODEL", "H huge");
+  CHECK(withCanon([](auto& c) { c.push_back(0); }) == "ERR_NNC_BAD_MODEL", "extra byte");
+  CHECK(withCanon([](auto& c) { c.pop_back(); }) == "ERR_NNC_BAD_MODEL", "missing byte");
+  // Spec-level checks via the Spec.
+  auto specCode = [&](std::function<void(Spec&)> fn) {
+    Spec t = s;
+    fn(t);
+    return code(modelFile(t));
+  };
+  CHECK(specCode([](Spec& t) { t.exp[0] = 65535; }) == "ERR_NNC_BAD_MODEL", "EXP[0]");
+  CHECK(specCode([](Spec& t) { t.exp[1] = 65537; }) == "ERR_NNC_BAD_MODEL", "EXP increasing");
+  CHECK(specCode([](Spec& t) { t.S[0] = 0; }) == "ERR_NNC_BAD_MODEL", "S=0");
+  CHECK(specCode([](Spec& t) { t.S[0] = 41; }) == "ERR_NNC_BAD_MODEL", "S=41");
+  CHECK(specCode([](Spec& t) { t.So = 0; }) == "ERR_NNC_BAD_MODEL", "So=0");
+  CHECK(specCode([](Spec& t) { t.b[0][0] = 0x7FFFFFFF; }) == "ERR_NNC_BAD_MODEL", "layer-0 bound");
+  CHECK(specCode([](Spec& t) { t.bo[0] = -0x7FFFFFFF; }) == "ERR_NNC_BAD_MODEL", "output bound");
+  CHECK(specCode([](Spec& t) {
+          if (t.alphabet.size() >= 2) std::swap(t.alphabet[0], t.alphabet[1]);
+          else t.alphabet.push_back(t.alphabet[0]), t.A++, t.emb.resize((t.A + 1) * t.E), t.Wo.resize(t.A * t.H.back()), t.bo.resize(t.A);
+        }) == "ERR_NNC_BAD_MODEL",
+        "alphabet order");
+  // Exactly at the bound passes; one over fails (layer 0: 128*sum|W| + |b| < 2^31).
+  {
+    Spec t = s;
+    int64_t sumw = 0;
+    const int n0 = t.k * t.E;
+    for (int i = 0; i < n0; ++i) sumw += std::abs(t.W[0][i]);
+    const int64_t limit = (int64_t{1} << 31) - 1 - 128 * sumw;
+    t.b[0][0] = static_cast<int32_t>(limit);
+    CHECK(code(modelFile(t)) == "OK", "bound edge ok");
+    if (limit < 0x7FFFFFFF) {
+      t.b[0][0] = static_cast<int32_t>(limit + 1);
+      CHECK(code(modelFile(t)) == "ERR_NNC_BAD_MODEL", "bound edge + 1");
+    }
+  }
+  // The model ID ignores metadata.
+  {
+    auto a = parseModel(good.data(), good.size());
+    auto f2 = wrapModel(canon, "{\"name\":\"other\"}");
+    auto b = parseModel(f2.data(), f2.size());
+    CHECK(a->id == b->id && a->id == xxh64(canon.data(), canon.size()), "model id");
+    auto f3 = wrapModel(canon, "");
+    CHECK(code(f3) == "OK", "J = 0");
+  }
+}
+
+static void testArgs() {
+  Rng r(5);
+  Spec s = randomSpec(r);
+  auto file = modelFile(s);
+  auto m = parseModel(file.data(), file.size());
+  uint8_t b[4] = {1, 2, 3, 4};
+  CHECK(codeOf([&] { compressFrame(*m, b, 4, 0, 1, Simd::Scalar); }) == "ERR_NNC_INVALID_ARG", "laneSize 0");
+  CHECK(codeOf([&] { compressFrame(*m, b, 4, (1u << 24) + 1, 1, Simd::Scalar); }) == "ERR_NNC_INVALID_ARG", "laneSize big");
+  CHECK(codeOf([&] { compressFrame(*m, b, 4, 10, -1, Simd::Scalar); }) == "ERR_NNC_INVALID_ARG", "threads -1");
+  CHECK(codeOf([&] { parseSimd("sse"); }) == "ERR_NNC_INVALID_ARG", "simd name");
+  if (!cpuFeatures().avx512)
+    CHECK(codeOf([&] { compressFrame(*m, b, 4, 10, 1, Simd::Avx512); }) == "ERR_NNC_UNSUPPORTED", "avx512 missing");
+  // An empty input is one stored frame with N = 0.
+  auto e = compressFrame(*m, nullptr, 0, 65536, 1, Simd::Auto);
+  CHECK(e.size() == 36 && e[5] == 0, "empty frame");
+  CHECK(decompressFrame(nullptr, e.data(), e.size(), 1, Simd::Auto).empty(), "empty decode");
+}
+
+int main(int argc, char** argv) {
+  const int rounds = argc > 1 ? std::atoi(argv[1]) : 40;
+  std::printf("cpu: avx2=%d avx512=%d; variants:", cpuFeatures().avx2, cpuFeatures().avx512);
+  for (Simd v : variants()) std::printf(" %s", simdName(v));
+  std::printf("\n");
+  testXxh();
+  testArgs();
+  testHostileModels();
+  for (int i = 0; i < rounds; ++i) testFreqsAgainstReference(1000 + i);
+  for (int i = 0; i < rounds; ++i) testRoundTrip(2000 + i, i % 8 == 0);
+  for (int i = 0; i < rounds / 4 + 1; ++i) testNeuralForced(3000 + i);
+  for (int i = 0; i < rounds / 4 + 1; ++i) testCorruption(4000 + i);
+  std::printf("%d checks, %d failures\n", checks, failures);
+  return failures ? 1 : 0;
+}
