@@ -79,7 +79,8 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
       await pipeline(source, tap, inMeter, codec, outMeter, stdoutSink(ctx));
     } else {
       await writeAtomically(ctx, job.output, async (tmp) => {
-        await pipeline(source, tap, inMeter, codec, outMeter, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+        // Private until complete when it gets the input's mode; otherwise the usual 0666 & ~umask.
+        await pipeline(source, tap, inMeter, codec, outMeter, fs.createWriteStream(tmp, { flags: 'wx', mode: stat ? 0o600 : 0o666 }));
         if (stat) copyAttributes(tmp, stat);
         if (ctx.opts.rm) await fsyncFile(tmp);
         if (verify) await verifyArchive(ctx, tmp, inputHash!.digest(), inMeter.bytes);
@@ -99,7 +100,7 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
     const [raw, packed] = job.decompress ? [outMeter.bytes, inMeter.bytes] : [inMeter.bytes, outMeter.bytes];
     ctx.info(
       `${name}: ${raw} -> ${packed} bytes, ratio ${formatRatio(raw, packed)}, ${formatBpb(raw, packed)} bits/byte, ` +
-        `${secs.toFixed(3)} s, ${(inMeter.bytes / 1e6 / Math.max(secs, 1e-9)).toFixed(2)} MB/s` +
+        `${secs.toFixed(3)} s, ${(raw / 1e6 / Math.max(secs, 1e-9)).toFixed(2)} MB/s` +
         (toStdout ? '' : ` -> ${job.output}`),
     );
   }

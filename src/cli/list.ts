@@ -60,11 +60,11 @@ async function inspectFile(file: string): Promise<Summary> {
   }
 }
 
-/** The model(s) an archive needs: the neural frames' model IDs, or the stored frames' informational one. */
+/** The model(s) an archive needs: the neural frames' model IDs, or (all stored) the informational one. */
 function modelColumn(frames: { method: string; modelId: string }[]): string {
   const neural = new Set(frames.filter((f) => f.method === 'neural').map((f) => f.modelId));
   if (neural.size > 0) return [...neural].join(',');
-  return frames.length > 0 ? `${frames[0].modelId} (stored)` : '-';
+  return frames.length > 0 ? frames[0].modelId : '-';
 }
 
 export async function listArchives(ctx: Context, inputs: string[]): Promise<void> {
