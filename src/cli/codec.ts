@@ -101,6 +101,7 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
     ctx.info(
       `${name}: ${raw} -> ${packed} bytes, ratio ${formatRatio(raw, packed)}, ${formatBpb(raw, packed)} bits/byte, ` +
         `${secs.toFixed(3)} s, ${(raw / 1e6 / Math.max(secs, 1e-9)).toFixed(2)} MB/s` +
+        `, engine ${ctx.engine}` +
         (toStdout ? '' : ` -> ${job.output}`),
     );
   }

@@ -40,6 +40,8 @@ export class Context {
   status = EXIT_OK;
   /** Set when writing to stdout failed (e.g. EPIPE): nothing more can be written there. */
   stdoutError: Error | undefined;
+  /** The engine doing the work, for -v (filled in once the options are known). */
+  engine = 'auto';
 
   constructor(
     readonly io: CliIo,

@@ -170,7 +170,10 @@ async function run(ctx: Context): Promise<number> {
   }
 
   if (!buildLibOptions(ctx)) return ctx.status;
-  if (opts.verbosity > 1) ctx.info(`engine: ${engineName(ctx.lib)}${ctx.lib.model ? `, model ${ctx.lib.model.id}` : ''}`);
+  if (opts.verbosity > 1) {
+    ctx.engine = engineName(ctx.lib);
+    ctx.info(`engine: ${ctx.engine}${ctx.lib.model ? `, model ${ctx.lib.model.id}` : ''}`);
+  }
 
   for (const input of inputs) {
     if (ctx.stdoutError) break; // e.g. the reader of our stdout went away: nothing more can be delivered
@@ -182,7 +185,8 @@ async function run(ctx: Context): Promise<number> {
         if (job) await transcode(ctx, job);
       }
     } catch (e) {
-      if (ctx.stdoutError && e === ctx.stdoutError && (e as { code?: string }).code === 'EPIPE') {
+      // Whatever error the pipeline reports (often ABORT_ERR), a closed stdout is the cause.
+      if ((ctx.stdoutError as { code?: string } | undefined)?.code === 'EPIPE') {
         ctx.raise(EXIT_ERROR); // the consumer closed the pipe (`nnc -dc x | head`): not worth a message
         break;
       }
