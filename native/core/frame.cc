@@ -209,10 +209,9 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
                               " inside its 28-byte header: the file was cut short; recover the complete file");
   const uint8_t version = frame[4], method = frame[5];
   const uint16_t flags = static_cast<uint16_t>(frame[6] | (frame[7] << 8));
-  if (version == 0) fail(Code::Corrupt, "frame version 0 is invalid: the archive is damaged");
-  if (version > 1)
+  if (version != 1)
     fail(Code::Unsupported, "frame version " + std::to_string(version) +
-                                " is newer than this nnc-native supports (1); upgrade nnc-native");
+                                " is not supported (this nnc-native reads version 1); upgrade nnc-native");
   if (method > 1)
     fail(Code::Unsupported, "frame method " + std::to_string(method) +
                                 " is unknown to this nnc-native (0 stored, 1 neural); upgrade nnc-native");
@@ -228,6 +227,11 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
     if (N == 0) fail(Code::Corrupt, "neural frame with empty content: the archive is damaged");
     if (laneSize < 1 || laneSize > kMaxLaneSize)
       fail(Code::Corrupt, "frame laneSize " + std::to_string(laneSize) + " is outside 1..2^24: the archive is damaged");
+    // Every lane needs a 4-byte table entry and a stream of at least 4 bytes.
+    const uint64_t nLanes = (static_cast<uint64_t>(N) + laneSize - 1) / laneSize;
+    if (8 * nLanes > B)
+      fail(Code::Corrupt, "frame payload of " + std::to_string(B) + " bytes cannot hold " + std::to_string(nLanes) +
+                              " lanes: the archive is damaged");
   }
   const uint64_t total = kFrameOverhead + static_cast<uint64_t>(B);
   if (len < total)
@@ -243,7 +247,7 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
   } else {
     // --- neural: model, lane table --------------------------------------------
     if (!model)
-      fail(Code::ModelMismatch, "frame was written with model " + hex64(frameModel) +
+      fail(Code::InvalidArg, "frame was written with model " + hex64(frameModel) +
                                     " but no model was given; load that model to decode it");
     if (model->id != frameModel)
       fail(Code::ModelMismatch, "frame was written with model " + hex64(frameModel) + " but model " +
@@ -251,9 +255,6 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
     const Kernels& kern = kernelsFor(simd);
     const int nThreads = resolveThreads(threads);
     const uint64_t nLanes = (static_cast<uint64_t>(N) + laneSize - 1) / laneSize;
-    if (4 * nLanes > B)
-      fail(Code::Corrupt, "frame payload of " + std::to_string(B) + " bytes cannot hold its lane table of " +
-                              std::to_string(nLanes) + " lanes: the archive is damaged");
     const uint8_t* table = frame + kFrameHeader;
     std::vector<uint64_t> offs(nLanes + 1);
     uint64_t off = 4 * nLanes;

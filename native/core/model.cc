@@ -5,6 +5,7 @@
 #include "model.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "errors.h"
@@ -89,6 +90,132 @@ void packLayouts(DenseLayer& d) {
   }
 }
 
+// Strict UTF-8 (what TextDecoder('utf-8', {fatal: true}) accepts): no
+// overlong forms, no surrogates, nothing above U+10FFFF.
+bool validUtf8(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const uint8_t c = p[i];
+    if (c < 0x80) { ++i; continue; }
+    int len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+    else return false;
+    if (n - i < static_cast<size_t>(len)) return false;
+    for (int k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+// Is p[0, n) a JSON text (RFC 8259, as JSON.parse accepts it, after an
+// optional UTF-8 BOM that TextDecoder strips) whose top value is an object?
+// Iterative, so deep nesting cannot overflow the stack.
+bool validJsonObject(const uint8_t* p, size_t n) {
+  if (!validUtf8(p, n)) return false;
+  size_t i = 0;
+  if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) i = 3;
+  auto ws = [&] { while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) ++i; };
+  auto isDigit = [&](size_t j) { return j < n && p[j] >= '0' && p[j] <= '9'; };
+  auto str = [&]() -> bool {
+    if (i >= n || p[i] != '"') return false;
+    ++i;
+    while (i < n) {
+      const uint8_t c = p[i];
+      if (c == '"') { ++i; return true; }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (++i >= n) return false;
+        const uint8_t e = p[i];
+        if (e == 'u') {
+          for (int k = 1; k <= 4; ++k)
+            if (i + k >= n || !std::isxdigit(p[i + k])) return false;
+          i += 5;
+          continue;
+        }
+        if (!std::strchr("\"\\/bfnrt", e) || e == 0) return false;
+      }
+      ++i;
+    }
+    return false;
+  };
+  auto scalar = [&]() -> bool {
+    if (i >= n) return false;
+    const uint8_t c = p[i];
+    if (c == '"') return str();
+    for (const char* lit : {"true", "false", "null"}) {
+      const size_t L = std::strlen(lit);
+      if (n - i >= L && std::memcmp(p + i, lit, L) == 0) { i += L; return true; }
+    }
+    if (c == '-') ++i;
+    if (i < n && p[i] == '0') ++i;
+    else if (isDigit(i) && p[i] != '0') { while (isDigit(i)) ++i; }
+    else return false;
+    if (i < n && p[i] == '.') { ++i; if (!isDigit(i)) return false; while (isDigit(i)) ++i; }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+      ++i;
+      if (i < n && (p[i] == '+' || p[i] == '-')) ++i;
+      if (!isDigit(i)) return false;
+      while (isDigit(i)) ++i;
+    }
+    return true;
+  };
+  auto key = [&]() -> bool {
+    ws();
+    if (!str()) return false;
+    ws();
+    if (i >= n || p[i] != ':') return false;
+    ++i;
+    return true;
+  };
+  std::vector<uint8_t> stack;
+  ws();
+  if (i >= n || p[i] != '{') return false;
+  for (;;) {
+    // parse one value
+    ws();
+    if (i >= n) return false;
+    if (p[i] == '{' || p[i] == '[') {
+      const uint8_t open = p[i++];
+      ws();
+      if (i < n && p[i] == (open == '{' ? '}' : ']')) {
+        ++i;
+      } else {
+        stack.push_back(open);
+        if (open == '{' && !key()) return false;
+        continue;
+      }
+    } else if (!scalar()) {
+      return false;
+    }
+    // after a value: close containers or move to the next element
+    for (;;) {
+      ws();
+      if (stack.empty()) return i == n;
+      if (i >= n) return false;
+      const uint8_t top = stack.back();
+      if (p[i] == ',') {
+        ++i;
+        if (top == '{' && !key()) return false;
+        break;
+      }
+      if (p[i] == (top == '{' ? '}' : ']')) {
+        ++i;
+        stack.pop_back();
+        continue;
+      }
+      return false;
+    }
+  }
+}
+
 }  // namespace
 
 int Model::maxPad() const {
@@ -103,8 +230,7 @@ std::shared_ptr<const Model> parseModel(const uint8_t* data, size_t len) {
   static const uint8_t kMagic[4] = {0x89, 'N', 'C', 'M'};
   if (std::memcmp(data, kMagic, 4) != 0) bad("wrong magic (not an nnc model)");
   const uint16_t version = static_cast<uint16_t>(data[4] | (data[5] << 8));
-  if (version == 0) bad("version 0");
-  if (version > 1)
+  if (version != 1)
     fail(Code::Unsupported, "model format version " + std::to_string(version) +
                                 " is newer than this nnc-native supports (1); upgrade nnc-native");
   const uint16_t flags = static_cast<uint16_t>(data[6] | (data[7] << 8));
@@ -121,6 +247,9 @@ std::shared_ptr<const Model> parseModel(const uint8_t* data, size_t len) {
   uint64_t stored = 0;
   for (int i = 7; i >= 0; --i) stored = (stored << 8) | data[16 + C + J + i];
   if (xxh64(data, 16ull + C + J) != stored) bad("checksum mismatch (the file is damaged)");
+  // Metadata must be a JSON object (checked after the canonical section,
+  // in the same order as the TypeScript reader, so both report alike).
+  const uint8_t* meta = data + 16 + C;
 
   // --- 1.2 canonical section: scalar fields, then the implied size ---------
   const uint8_t* canon = data + 16;
@@ -136,7 +265,7 @@ std::shared_ptr<const Model> parseModel(const uint8_t* data, size_t len) {
   if (m->k < 1 || m->k > 64) bad("k = " + std::to_string(m->k) + " is outside 1..64");
   if (m->E < 1 || m->E > 64) bad("E = " + std::to_string(m->E) + " is outside 1..64");
   if (m->L < 1 || m->L > 4) bad("L = " + std::to_string(m->L) + " is outside 1..4");
-  if (reserved != 0) fail(Code::Unsupported, "model reserved byte is non-zero; this model needs a newer nnc-native");
+  if (reserved != 0) bad("reserved byte of the canonical section is not 0");
   if (m->A < 2 || m->A > 257) bad("A = " + std::to_string(m->A) + " is outside 2..257");
   if (m->T < 2 || m->T > 4096) bad("T = " + std::to_string(m->T) + " is outside 2..4096");
   if (C < 8u + 2u * m->L) bad("canonical section too short for the hidden widths");
@@ -204,6 +333,8 @@ std::shared_ptr<const Model> parseModel(const uint8_t* data, size_t len) {
   checkBound(layer0, 128, "layer 0");
   for (int l = 1; l < m->L; ++l) checkBound(m->hidden[l], 255, ("layer " + std::to_string(l)).c_str());
   checkBound(m->out, 255, "output layer");
+
+  if (J > 0 && !validJsonObject(meta, J)) bad("metadata is not a UTF-8 JSON object");
 
   // --- derived layouts -------------------------------------------------------
   m->id = xxh64(canon, C);

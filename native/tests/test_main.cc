@@ -186,7 +186,7 @@ static void testCorruption(uint64_t seed) {
   auto mod = [&](size_t off, uint8_t v) { auto f = fr; f[off] = v; return f; };
   CHECK(dec(mod(0, 0x88)) == "ERR_NNC_CORRUPT", "magic");
   CHECK(dec(mod(4, 2)) == "ERR_NNC_UNSUPPORTED", "version 2");
-  CHECK(dec(mod(4, 0)) == "ERR_NNC_CORRUPT", "version 0");
+  CHECK(dec(mod(4, 0)) == "ERR_NNC_UNSUPPORTED", "version 0");
   CHECK(dec(mod(5, 2)) == "ERR_NNC_UNSUPPORTED", "method 2");
   CHECK(dec(mod(6, 1)) == "ERR_NNC_UNSUPPORTED", "flags");
   CHECK(dec(mod(8, fr[8] ^ 1)) == "ERR_NNC_MODEL_MISMATCH", "model id");
@@ -213,7 +213,7 @@ static void testCorruption(uint64_t seed) {
     CHECK(dec(f) == "ERR_NNC_CHECKSUM", "checksum: %s", dec(f).c_str());
   }
   {  // no model for a neural frame
-    CHECK(codeOf([&] { decompressFrame(nullptr, fr.data(), fr.size(), 1, Simd::Auto); }) == "ERR_NNC_MODEL_MISMATCH", "null model");
+    CHECK(codeOf([&] { decompressFrame(nullptr, fr.data(), fr.size(), 1, Simd::Auto); }) == "ERR_NNC_INVALID_ARG", "null model");
   }
   // Random payload bit flips: CORRUPT or CHECKSUM, never OK, never a crash.
   const size_t payload0 = 28 + 4 * 5;
@@ -277,7 +277,13 @@ static void testHostileModels() {
   CHECK(withCanon([](auto& c) { c[0] = 65; }) == "ERR_NNC_BAD_MODEL", "k=65");
   CHECK(withCanon([](auto& c) { c[1] = 200; }) == "ERR_NNC_BAD_MODEL", "E=200");
   CHECK(withCanon([](auto& c) { c[2] = 5; }) == "ERR_NNC_BAD_MODEL", "L=5");
-  CHECK(withCanon([](auto& c) { c[3] = 1; }) == "ERR_NNC_UNSUPPORTED", "reserved");
+  CHECK(withCanon([](auto& c) { c[3] = 1; }) == "ERR_NNC_BAD_MODEL", "reserved");
+  CHECK(code(wrapModel(canon, "[1]")) == "ERR_NNC_BAD_MODEL", "metadata array");
+  CHECK(code(wrapModel(canon, "{\"a\":")) == "ERR_NNC_BAD_MODEL", "metadata truncated");
+  CHECK(code(wrapModel(canon, "{\"a\":\"\xff\"}")) == "ERR_NNC_BAD_MODEL", "metadata bad utf-8");
+  CHECK(code(wrapModel(canon, "\xEF\xBB\xBF {\"a\": [1, -2.5e3, true, null, {\"b\": \"\\u00e9\"}], \"c\": {}}\n")) == "OK", "metadata ok");
+  CHECK(code(wrapModel(canon, "{\"a\": 01}")) == "ERR_NNC_BAD_MODEL", "metadata leading zero");
+  CHECK(code(wrapModel(canon, "{} x")) == "ERR_NNC_BAD_MODEL", "metadata trailing");
   CHECK(withCanon([](auto& c) { c[4] = 0xFF; c[5] = 0xFF; }) == "ERR_NNC_BAD_MODEL", "A huge");
   CHECK(withCanon([](auto& c) { c[6] = 0xFF; c[7] = 0xFF; }) == "ERR_NNC_BAD_MODEL", "T huge");
   CHECK(withCanon([](auto& c) { c[8] = 0xFF; c[9] = 0x7F; }) == "ERR_NNC_BAD_MODEL", "H huge");
