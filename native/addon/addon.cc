@@ -1,0 +1,335 @@
+// The Node boundary of the C++ engine (node-addon-api, C++ exceptions on).
+//
+// Rule: no C++ exception may cross into JS or abort the process. Every entry
+// point runs its body through guard(), which turns nnc::Error into a plain JS
+// Error with .code = 'ERR_NNC_…', std::bad_alloc into ERR_NNC_INTERNAL "out of
+// memory", and anything else into ERR_NNC_INTERNAL. Async workers catch in
+// Execute() (off the main thread) and build the JS error in OnError() (on
+// it). Argument checks here are the last line of defence; the TypeScript
+// layer (src/engine/cpu.ts) validates first with the project's message format.
+#include <napi.h>
+
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "../core/cpu_features.h"
+#include "../core/errors.h"
+#include "../core/frame.h"
+#include "../core/kernels.h"
+#include "../core/model.h"
+#include "../core/xxhash64.h"
+
+namespace {
+
+using nnc::Code;
+
+Napi::Error makeError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+[[noreturn]] void throwArg(const std::string& message) { throw nnc::Error(Code::InvalidArg, message); }
+
+// Run fn; map every C++ exception to a JS exception with a stable code.
+template <class Fn>
+Napi::Value guard(const Napi::CallbackInfo& info, Fn fn) {
+  Napi::Env env = info.Env();
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;  // already a JS exception; node-addon-api rethrows it into JS
+  } catch (const nnc::Error& e) {
+    throw makeError(env, nnc::codeString(e.code()), e.message());
+  } catch (const std::bad_alloc&) {
+    throw makeError(env, "ERR_NNC_INTERNAL", "out of memory in the cpu engine; use smaller frames or fewer threads");
+  } catch (const std::exception& e) {
+    throw makeError(env, "ERR_NNC_INTERNAL", std::string("internal error in the cpu engine: ") + e.what());
+  } catch (...) {
+    throw makeError(env, "ERR_NNC_INTERNAL", "internal error in the cpu engine (unknown exception)");
+  }
+}
+
+// ---- the model object ---------------------------------------------------------
+
+class NativeModel : public Napi::ObjectWrap<NativeModel> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeModel",
+                       {InstanceAccessor<&NativeModel::Id>("id"), InstanceAccessor<&NativeModel::Info>("info")});
+  }
+  explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {}
+  std::shared_ptr<const nnc::Model> model;
+
+ private:
+  Napi::Value Id(const Napi::CallbackInfo& info) {
+    return model ? Napi::String::New(info.Env(), model->idHex) : info.Env().Undefined();
+  }
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!model) return env.Undefined();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("k", model->k);
+    o.Set("E", model->E);
+    o.Set("A", model->A);
+    o.Set("T", model->T);
+    Napi::Array h = Napi::Array::New(env, model->H.size());
+    for (size_t i = 0; i < model->H.size(); ++i) h.Set(static_cast<uint32_t>(i), model->H[i]);
+    o.Set("hidden", h);
+    return o;
+  }
+};
+
+struct AddonData {
+  Napi::FunctionReference modelCtor;
+};
+
+// ---- argument helpers ---------------------------------------------------------
+
+struct Bytes {
+  const uint8_t* data;
+  size_t len;
+};
+
+Bytes bytesArg(const Napi::Value& v, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throwArg(std::string("Expected a Uint8Array for ") + name);
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+  return {a.ByteLength() ? a.Data() : nullptr, a.ByteLength()};
+}
+
+NativeModel* modelArg(Napi::Env env, const Napi::Value& v, bool allowNull) {
+  if (allowNull && (v.IsNull() || v.IsUndefined())) return nullptr;
+  AddonData* data = env.GetInstanceData<AddonData>();
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(data->modelCtor.Value()))
+    throwArg(allowNull ? "Expected a NativeModel or null for model" : "Expected a NativeModel for model");
+  NativeModel* m = NativeModel::Unwrap(v.As<Napi::Object>());
+  if (!m->model) throwArg("Expected a loaded NativeModel for model");
+  return m;
+}
+
+int64_t intArg(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
+  if (!v.IsNumber()) throwArg(std::string("Expected an integer ") + std::to_string(lo) + ".." + std::to_string(hi) + " for " + name);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d)))
+    throwArg(std::string("Expected an integer ") + std::to_string(lo) + ".." + std::to_string(hi) + " for " + name);
+  return static_cast<int64_t>(d);
+}
+
+nnc::Simd simdArg(const Napi::Value& v) {
+  if (v.IsUndefined() || v.IsNull()) return nnc::Simd::Auto;
+  if (!v.IsString()) throwArg("Expected 'auto', 'scalar', 'avx2' or 'avx512' for simd");
+  const nnc::Simd s = nnc::parseSimd(v.As<Napi::String>().Utf8Value());
+  // Fail now (on the caller's stack) rather than in a worker.
+  (void)nnc::kernelsFor(s);
+  return s;
+}
+
+Napi::Function callbackArg(const Napi::Value& v) {
+  if (!v.IsFunction()) throwArg("Expected a function for callback");
+  return v.As<Napi::Function>();
+}
+
+Napi::Buffer<uint8_t> toBuffer(Napi::Env env, std::vector<uint8_t>&& bytes) {
+  if (bytes.empty()) return Napi::Buffer<uint8_t>::New(env, 0);
+  auto* owned = new std::vector<uint8_t>(std::move(bytes));
+  // Hands the vector's memory to JS without a copy where external buffers
+  // are allowed; NewOrCopy copies (and calls the finalizer) where not.
+  return Napi::Buffer<uint8_t>::NewOrCopy(env, owned->data(), owned->size(),
+                                          [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, owned);
+}
+
+// ---- sync entry points ----------------------------------------------------------
+
+Napi::Value LoadModel(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const Bytes b = bytesArg(info[0], "model bytes");
+    auto model = nnc::parseModel(b.data, b.len);
+    Napi::Object obj = env.GetInstanceData<AddonData>()->modelCtor.New({});
+    NativeModel::Unwrap(obj)->model = std::move(model);
+    return obj;
+  });
+}
+
+Napi::Value CompressFrame(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    NativeModel* m = modelArg(info.Env(), info[0], false);
+    const Bytes c = bytesArg(info[1], "content");
+    const uint32_t lane = static_cast<uint32_t>(intArg(info[2], "laneSize", 1, nnc::kMaxLaneSize));
+    const int threads = static_cast<int>(intArg(info[3], "threads", 0, 1024));
+    const nnc::Simd simd = simdArg(info[4]);
+    return toBuffer(info.Env(), nnc::compressFrame(*m->model, c.data, c.len, lane, threads, simd));
+  });
+}
+
+Napi::Value DecompressFrame(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    NativeModel* m = modelArg(info.Env(), info[0], true);
+    const Bytes f = bytesArg(info[1], "frame");
+    const int threads = static_cast<int>(intArg(info[2], "threads", 0, 1024));
+    const nnc::Simd simd = simdArg(info[3]);
+    return toBuffer(info.Env(), nnc::decompressFrame(m ? m->model.get() : nullptr, f.data, f.len, threads, simd));
+  });
+}
+
+Napi::Value Frequencies(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    NativeModel* m = modelArg(env, info[0], false);
+    const Bytes c = bytesArg(info[1], "content");
+    const uint32_t lane = static_cast<uint32_t>(intArg(info[2], "laneSize", 1, nnc::kMaxLaneSize));
+    const nnc::Simd simd = simdArg(info[3]);
+    std::vector<uint32_t> t = nnc::frequencyTable(*m->model, c.data, c.len, lane, simd);
+    Napi::Uint32Array out = Napi::Uint32Array::New(env, t.size());
+    if (!t.empty()) std::memcpy(out.Data(), t.data(), t.size() * sizeof(uint32_t));
+    return out;
+  });
+}
+
+Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const nnc::CpuFeatures& f = nnc::cpuFeatures();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("avx2", Napi::Boolean::New(env, f.avx2 && nnc::kernelsAvx2() != nullptr));
+    o.Set("avx512", Napi::Boolean::New(env, f.avx512 && nnc::kernelsAvx512() != nullptr));
+    o.Set("best", Napi::String::New(env, nnc::kernelsFor(nnc::Simd::Auto).name));
+    return o;
+  });
+}
+
+Napi::Value Xxh64(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const Bytes b = bytesArg(info[0], "data");
+    return Napi::String::New(info.Env(), nnc::hex64(nnc::xxh64(b.data, b.len)));
+  });
+}
+
+// ---- async entry points -----------------------------------------------------------
+//
+// Inputs are read in place (no copy): the worker holds references to the
+// input Uint8Array and the model object until it is destroyed, so neither can
+// be collected while the thread pool reads them. Callers must not modify the
+// input while the call is in flight.
+
+class FrameWorker : public Napi::AsyncWorker {
+ public:
+  FrameWorker(Napi::Function cb, Napi::Value modelObj, std::shared_ptr<const nnc::Model> model, Napi::Value input,
+              Bytes bytes, bool compress, uint32_t lane, int threads, nnc::Simd simd)
+      : Napi::AsyncWorker(cb, "nnc-native"),
+        model_(std::move(model)),
+        bytes_(bytes),
+        compress_(compress),
+        lane_(lane),
+        threads_(threads),
+        simd_(simd) {
+    if (modelObj.IsObject()) modelRef_ = Napi::Persistent(modelObj.As<Napi::Object>());
+    inputRef_ = Napi::Persistent(input.As<Napi::Object>());
+  }
+
+  void Execute() override {
+    try {
+      out_ = compress_ ? nnc::compressFrame(*model_, bytes_.data, bytes_.len, lane_, threads_, simd_)
+                       : nnc::decompressFrame(model_.get(), bytes_.data, bytes_.len, threads_, simd_);
+    } catch (const nnc::Error& e) {
+      code_ = nnc::codeString(e.code());
+      SetError(e.message());
+    } catch (const std::bad_alloc&) {
+      code_ = "ERR_NNC_INTERNAL";
+      SetError("out of memory in the cpu engine; use smaller frames or fewer threads");
+    } catch (const std::exception& e) {
+      code_ = "ERR_NNC_INTERNAL";
+      SetError(std::string("internal error in the cpu engine: ") + e.what());
+    } catch (...) {
+      code_ = "ERR_NNC_INTERNAL";
+      SetError("internal error in the cpu engine (unknown exception)");
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    Napi::Value buf;
+    try {
+      buf = toBuffer(env, std::move(out_));
+    } catch (const Napi::Error& e) {
+      Callback().Call({e.Value()});
+      return;
+    } catch (...) {
+      Callback().Call({makeError(env, "ERR_NNC_INTERNAL", "out of memory creating the result buffer").Value()});
+      return;
+    }
+    Callback().Call({env.Null(), buf});
+  }
+
+  void OnError(const Napi::Error& e) override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    Napi::Error err = makeError(env, code_, e.Message());
+    Callback().Call({err.Value()});
+  }
+
+ private:
+  std::shared_ptr<const nnc::Model> model_;
+  Napi::ObjectReference modelRef_, inputRef_;
+  Bytes bytes_;
+  bool compress_;
+  uint32_t lane_;
+  int threads_;
+  nnc::Simd simd_;
+  std::vector<uint8_t> out_;
+  const char* code_ = "ERR_NNC_INTERNAL";
+};
+
+Napi::Value CompressFrameAsync(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    NativeModel* m = modelArg(env, info[0], false);
+    const Bytes c = bytesArg(info[1], "content");
+    const uint32_t lane = static_cast<uint32_t>(intArg(info[2], "laneSize", 1, nnc::kMaxLaneSize));
+    const int threads = static_cast<int>(intArg(info[3], "threads", 0, 1024));
+    const nnc::Simd simd = simdArg(info[4]);
+    Napi::Function cb = callbackArg(info[5]);
+    auto* w = new FrameWorker(cb, info[0], m->model, info[1], c, true, lane, threads, simd);
+    w->Queue();
+    return env.Undefined();
+  });
+}
+
+Napi::Value DecompressFrameAsync(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    NativeModel* m = modelArg(env, info[0], true);
+    const Bytes f = bytesArg(info[1], "frame");
+    const int threads = static_cast<int>(intArg(info[2], "threads", 0, 1024));
+    const nnc::Simd simd = simdArg(info[3]);
+    Napi::Function cb = callbackArg(info[4]);
+    auto* w = new FrameWorker(cb, info[0], m ? m->model : nullptr, info[1], f, false, 0, threads, simd);
+    w->Queue();
+    return env.Undefined();
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  data->modelCtor = Napi::Persistent(NativeModel::Define(env));
+  env.SetInstanceData<AddonData>(data);  // freed by node-addon-api at env teardown
+  exports.Set("NativeModel", data->modelCtor.Value());
+  exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
+  exports.Set("compressFrame", Napi::Function::New(env, CompressFrame, "compressFrame"));
+  exports.Set("decompressFrame", Napi::Function::New(env, DecompressFrame, "decompressFrame"));
+  exports.Set("compressFrameAsync", Napi::Function::New(env, CompressFrameAsync, "compressFrameAsync"));
+  exports.Set("decompressFrameAsync", Napi::Function::New(env, DecompressFrameAsync, "decompressFrameAsync"));
+  exports.Set("frequencies", Napi::Function::New(env, Frequencies, "frequencies"));
+  exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
+  exports.Set("xxh64", Napi::Function::New(env, Xxh64, "xxh64"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(nnc, Init)
