@@ -1,0 +1,239 @@
+/**
+ * The cpu engine: the C++ core (native/) through the node-addon-api addon,
+ * loaded with node-gyp-build from the package root (build/Release/nnc.node or
+ * prebuilds/). Same frames as the ts reference, byte for byte; the SIMD level
+ * (scalar, avx2, avx512) is picked at run time and can be forced with the
+ * `simd` option of createCpuEngine or the NNC_SIMD environment variable, so
+ * every variant can be compared on one machine.
+ *
+ * Nothing here throws at import or load time: loadCpuEngine() returns
+ * `{ error }` saying why the addon could not be used and what to do.
+ */
+import { ErrorCodes, NncError, fromNative, invalidArg } from '../errors.js';
+import { packageRoot } from '../package-root.js';
+import type { Engine, EngineModel, FrameOptions } from './types.js';
+
+export type SimdLevel = 'auto' | 'scalar' | 'avx2' | 'avx512';
+
+export interface CpuFeatures {
+  avx2: boolean;
+  avx512: boolean;
+  /** The level 'auto' uses on this machine. */
+  best: Exclude<SimdLevel, 'auto'>;
+}
+
+/** The addon's opaque model object. */
+interface NativeModel {
+  readonly id: string;
+  readonly info: { k: number; E: number; A: number; T: number; hidden: number[] };
+}
+
+type Callback = (err: Error | null, out?: Buffer) => void;
+
+/** What native/addon/addon.cc exports. */
+export interface NativeAddon {
+  loadModel(bytes: Uint8Array): NativeModel;
+  compressFrame(model: NativeModel, content: Uint8Array, laneSize: number, threads: number, simd: SimdLevel): Buffer;
+  decompressFrame(model: NativeModel | null, frame: Uint8Array, threads: number, simd: SimdLevel): Buffer;
+  compressFrameAsync(model: NativeModel, content: Uint8Array, laneSize: number, threads: number, simd: SimdLevel, cb: Callback): void;
+  decompressFrameAsync(model: NativeModel | null, frame: Uint8Array, threads: number, simd: SimdLevel, cb: Callback): void;
+  frequencies(model: NativeModel, content: Uint8Array, laneSize: number, simd: SimdLevel): Uint32Array;
+  cpuFeatures(): CpuFeatures;
+  xxh64(data: Uint8Array): string;
+}
+
+/** An EngineModel of the cpu engine: carries the native handle. */
+export interface CpuEngineModel extends EngineModel {
+  readonly engine: 'cpu';
+  readonly native: NativeModel;
+}
+
+const SIMD_LEVELS: readonly SimdLevel[] = ['auto', 'scalar', 'avx2', 'avx512'];
+const MAX_LANE = 2 ** 24;
+const MAX_THREADS = 1024;
+
+let addon: NativeAddon | undefined;
+let addonError: string | undefined;
+
+/** Load the addon once; never throws. */
+export function loadAddon(): { addon?: NativeAddon; error?: string } {
+  if (addon) return { addon };
+  if (addonError) return { error: addonError };
+  const root = packageRoot();
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const build = require('node-gyp-build') as (dir: string) => unknown;
+    addon = build(root) as NativeAddon;
+    if (typeof addon.compressFrame !== 'function') throw new Error('the loaded binary does not export compressFrame');
+    return { addon };
+  } catch (e) {
+    addon = undefined;
+    const msg = (e as Error)?.message?.split('\n')[0] ?? String(e);
+    addonError =
+      `the native addon could not be loaded from ${root} (${msg}); ` +
+      'build it with `npm rebuild nnc-native` (needs a C++17 compiler and Python for node-gyp), ' +
+      "or use engine 'ts'";
+    return { error: addonError };
+  }
+}
+
+/** CPU features as the addon sees them, or null where the addon does not load. */
+export function cpuFeatures(): CpuFeatures | null {
+  const a = loadAddon().addon;
+  return a ? a.cpuFeatures() : null;
+}
+
+function checkSimd(a: NativeAddon, simd: unknown, name: string): SimdLevel {
+  if (typeof simd !== 'string' || !SIMD_LEVELS.includes(simd as SimdLevel)) {
+    throw invalidArg(name, "'auto', 'scalar', 'avx2' or 'avx512'", simd);
+  }
+  const f = a.cpuFeatures();
+  if ((simd === 'avx2' && !f.avx2) || (simd === 'avx512' && !f.avx512)) {
+    throw new NncError(
+      ErrorCodes.UNSUPPORTED,
+      `${name} asks for ${simd} but this CPU (or build) lacks it (best here: ${f.best}); use 'auto' or a lower level`,
+    );
+  }
+  return simd as SimdLevel;
+}
+
+function checkBytes(v: unknown, name: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw invalidArg(name, 'a Uint8Array', v);
+  return v;
+}
+
+function checkInt(v: unknown, name: string, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    throw invalidArg(name, `an integer from ${lo} to ${hi}`, v);
+  }
+  return v;
+}
+
+// Models loaded by another engine (e.g. the ts one) are loaded natively once
+// from their bytes, so a facade can hand any EngineModel to any engine.
+const foreign = new WeakMap<object, CpuEngineModel>();
+
+function nativeOf(a: NativeAddon, model: unknown, allowNull: boolean): NativeModel | null {
+  if (model === null || model === undefined) {
+    if (allowNull) return null;
+    throw invalidArg('model', 'a model', model);
+  }
+  const m = model as Partial<CpuEngineModel> & { bytes?: unknown };
+  if (m.engine === 'cpu' && m.native) return m.native;
+  if (typeof model === 'object' && m.bytes instanceof Uint8Array) {
+    let c = foreign.get(model);
+    if (!c) {
+      c = wrapModel(a, m.bytes);
+      foreign.set(model, c);
+    }
+    return c.native;
+  }
+  throw invalidArg('model', 'a model loaded by an nnc engine', model);
+}
+
+function wrapModel(a: NativeAddon, bytes: Uint8Array): CpuEngineModel {
+  let native: NativeModel;
+  try {
+    native = a.loadModel(bytes);
+  } catch (e) {
+    throw fromNative(e);
+  }
+  return { id: native.id, engine: 'cpu', native };
+}
+
+/**
+ * A cpu engine bound to one SIMD level (default: NNC_SIMD, else 'auto').
+ * Throws NncError when the addon does not load or the level is unavailable.
+ */
+export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
+  readonly simd: SimdLevel;
+  frequencies(model: EngineModel, content: Uint8Array, laneSize: number): Uint32Array;
+} {
+  const { addon: a, error } = loadAddon();
+  if (!a) throw new NncError(ErrorCodes.ENGINE_UNAVAILABLE, `engine 'cpu' cannot load: ${error}`);
+  const fromEnv = opts.simd === undefined && process.env.NNC_SIMD !== undefined && process.env.NNC_SIMD !== '';
+  const simd = checkSimd(a, fromEnv ? process.env.NNC_SIMD : (opts.simd ?? 'auto'), fromEnv ? 'NNC_SIMD' : 'simd');
+
+  return {
+    name: 'cpu',
+    simd,
+    loadModel(bytes: Uint8Array): EngineModel {
+      return wrapModel(a, checkBytes(bytes, 'model'));
+    },
+    compressFrame(model: EngineModel, content: Uint8Array, o: FrameOptions): Uint8Array {
+      const m = nativeOf(a, model, false)!;
+      checkBytes(content, 'content');
+      const lane = checkInt(o?.laneSize, 'laneSize', 1, MAX_LANE);
+      const threads = checkInt(o?.threads, 'threads', 0, MAX_THREADS);
+      try {
+        return a.compressFrame(m, content, lane, threads, simd);
+      } catch (e) {
+        throw fromNative(e);
+      }
+    },
+    decompressFrame(model: EngineModel | null, frame: Uint8Array, o: { threads: number }): Uint8Array {
+      const m = nativeOf(a, model, true);
+      checkBytes(frame, 'frame');
+      const threads = checkInt(o?.threads, 'threads', 0, MAX_THREADS);
+      try {
+        return a.decompressFrame(m, frame, threads, simd);
+      } catch (e) {
+        throw fromNative(e);
+      }
+    },
+    compressFrameAsync(model: EngineModel, content: Uint8Array, o: FrameOptions): Promise<Uint8Array> {
+      const stack = new Error();
+      return new Promise((resolve, reject) => {
+        try {
+          const m = nativeOf(a, model, false)!;
+          checkBytes(content, 'content');
+          const lane = checkInt(o?.laneSize, 'laneSize', 1, MAX_LANE);
+          const threads = checkInt(o?.threads, 'threads', 0, MAX_THREADS);
+          a.compressFrameAsync(m, content, lane, threads, simd, (err, out) =>
+            err ? reject(fromNative(err, stack)) : resolve(out!),
+          );
+        } catch (e) {
+          reject(fromNative(e, stack));
+        }
+      });
+    },
+    decompressFrameAsync(model: EngineModel | null, frame: Uint8Array, o: { threads: number }): Promise<Uint8Array> {
+      const stack = new Error();
+      return new Promise((resolve, reject) => {
+        try {
+          const m = nativeOf(a, model, true);
+          checkBytes(frame, 'frame');
+          const threads = checkInt(o?.threads, 'threads', 0, MAX_THREADS);
+          a.decompressFrameAsync(m, frame, threads, simd, (err, out) =>
+            err ? reject(fromNative(err, stack)) : resolve(out!),
+          );
+        } catch (e) {
+          reject(fromNative(e, stack));
+        }
+      });
+    },
+    frequencies(model: EngineModel, content: Uint8Array, laneSize: number): Uint32Array {
+      const m = nativeOf(a, model, false)!;
+      checkBytes(content, 'content');
+      const lane = checkInt(laneSize, 'laneSize', 1, MAX_LANE);
+      try {
+        return a.frequencies(m, content, lane, simd);
+      } catch (e) {
+        throw fromNative(e);
+      }
+    },
+  };
+}
+
+/**
+ * The cpu engine for engine selection (src/engine/select.ts). Never throws:
+ * `error` says why the engine is unavailable and what to do.
+ */
+export function loadCpuEngine(opts: { simd?: SimdLevel } = {}): { engine?: Engine; error?: string } {
+  try {
+    return { engine: createCpuEngine(opts) };
+  } catch (e) {
+    const msg = (e as Error)?.message ?? String(e);
+    return { error: msg.replace(/^engine 'cpu' cannot load: /, '') };
+  }
+}
