@@ -12,7 +12,10 @@ Forward::Forward(const Model& m, const Kernels& k) : m_(m), k_(k) {
 
 void Forward::run(const uint16_t* ctx, int P, uint32_t* f) {
   const Model& m = m_;
-  k_.layer0(m.F.data(), m.k, m.A + 1, m.H0pad, ctx, P, acc_.data());
+  if (m.F16.empty())
+    k_.layer0(m.F.data(), m.k, m.A + 1, m.H0pad, ctx, P, acc_.data());
+  else
+    k_.layer0w(m.F16.data(), m.b0.data(), m.k, m.A + 1, m.H0pad, ctx, P, acc_.data());
   k_.requant(acc_.data(), P, m.H0pad, m.rq[0].m.data(), m.rq[0].s, x0_.data());
   uint8_t* cur = x0_.data();
   uint8_t* nxt = x1_.data();

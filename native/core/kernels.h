@@ -23,6 +23,9 @@ struct Kernels {
   // Step 1: acc[p*Hpad + h] = sum_j F[(j*A1 + ctx[p*k + j])*Hpad + h]
   // (F already holds b_0 in its j = 0 rows).
   void (*layer0)(const int32_t* F, int k, int A1, int Hpad, const uint16_t* ctx, int P, int32_t* acc);
+  // Step 1 with the int16 table: acc = b0[h] + sum_j F16[(j*A1 + ctx)*Hpad + h].
+  void (*layer0w)(const int16_t* F16, const int32_t* b0, int k, int A1, int Hpad, const uint16_t* ctx, int P,
+                  int32_t* acc);
   // Step 2: out[p*Hpad + h] = acc <= 0 ? 0 : min(255, (acc*M[h] + 2^(S-1)) >> S).
   void (*requant)(const int32_t* acc, int P, int Hpad, const uint32_t* M, int S, uint8_t* out);
   // Steps 3/4: out[p*d.Hpad + h] = d.b[h] + sum_i X[p*d.npad + i] * W[h][i].

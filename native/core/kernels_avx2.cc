@@ -37,6 +37,29 @@ void layer0(const int32_t* F, int k, int A1, int Hpad, const uint16_t* ctx, int 
   }
 }
 
+template <int NV>
+inline void layer0wChunk(const int16_t* F, const int32_t* b0, int k, int A1, int Hpad, const uint16_t* c, int h,
+                         int32_t* a) {
+  __m256i v[NV];
+  for (int q = 0; q < NV; ++q) v[q] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + h + 8 * q));
+  for (int j = 0; j < k; ++j) {
+    const int16_t* r = F + (static_cast<size_t>(j) * A1 + c[j]) * Hpad + h;
+    for (int q = 0; q < NV; ++q)
+      v[q] = _mm256_add_epi32(v[q], _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 8 * q))));
+  }
+  for (int q = 0; q < NV; ++q) _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + h + 8 * q), v[q]);
+}
+
+void layer0w(const int16_t* F, const int32_t* b0, int k, int A1, int Hpad, const uint16_t* ctx, int P, int32_t* acc) {
+  for (int p = 0; p < P; ++p) {
+    const uint16_t* c = ctx + static_cast<size_t>(p) * k;
+    int32_t* a = acc + static_cast<size_t>(p) * Hpad;
+    int h = 0;
+    for (; h + 64 <= Hpad; h += 64) layer0wChunk<8>(F, b0, k, A1, Hpad, c, h, a);
+    for (; h < Hpad; h += 16) layer0wChunk<2>(F, b0, k, A1, Hpad, c, h, a);
+  }
+}
+
 // 8 lanes: a <= 0 -> 0, else min(255, (a*M + half) >> S), as i32 lanes.
 // AVX2 has no 64-bit lane multiply of 32-bit lanes other than vpmuludq on
 // the even lanes, so even and odd lanes are done separately and merged.
@@ -131,7 +154,7 @@ void freqs(const int32_t* z, int P, int ldz, int A, uint32_t mOut, int sOut, con
   for (int p = 0; p < P; ++p) freqsScalarOne(z + static_cast<size_t>(p) * ldz, A, mOut, sOut, exp, T, f + static_cast<size_t>(p) * A);
 }
 
-const Kernels kAvx2 = {"avx2", layer0, requant, gemm, freqs};
+const Kernels kAvx2 = {"avx2", layer0, layer0w, requant, gemm, freqs};
 
 }  // namespace
 

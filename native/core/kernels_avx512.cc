@@ -37,6 +37,30 @@ void layer0(const int32_t* F, int k, int A1, int Hpad, const uint16_t* ctx, int 
   }
 }
 
+template <int NV>
+inline void layer0wChunk(const int16_t* F, const int32_t* b0, int k, int A1, int Hpad, const uint16_t* c, int h,
+                         int32_t* a) {
+  __m512i v[NV];
+  for (int q = 0; q < NV; ++q) v[q] = _mm512_loadu_si512(b0 + h + 16 * q);
+  for (int j = 0; j < k; ++j) {
+    const int16_t* r = F + (static_cast<size_t>(j) * A1 + c[j]) * Hpad + h;
+    for (int q = 0; q < NV; ++q)
+      v[q] = _mm512_add_epi32(v[q], _mm512_cvtepi16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r + 16 * q))));
+  }
+  for (int q = 0; q < NV; ++q) _mm512_storeu_si512(a + h + 16 * q, v[q]);
+}
+
+void layer0w(const int16_t* F, const int32_t* b0, int k, int A1, int Hpad, const uint16_t* ctx, int P, int32_t* acc) {
+  for (int p = 0; p < P; ++p) {
+    const uint16_t* c = ctx + static_cast<size_t>(p) * k;
+    int32_t* a = acc + static_cast<size_t>(p) * Hpad;
+    int h = 0;
+    for (; h + 128 <= Hpad; h += 128) layer0wChunk<8>(F, b0, k, A1, Hpad, c, h, a);
+    for (; h + 64 <= Hpad; h += 64) layer0wChunk<4>(F, b0, k, A1, Hpad, c, h, a);
+    for (; h < Hpad; h += 16) layer0wChunk<1>(F, b0, k, A1, Hpad, c, h, a);
+  }
+}
+
 // Requantize 8 lanes held as u64: (a*M + half) >> S, capped at 255. For
 // a <= 0 the value is garbage but the caller masks it to 0.
 inline __m512i rq8(__m256i a, __m256i m, __m512i half, __m128i cnt, __m512i c255) {
@@ -150,7 +174,6 @@ void freqsOne(const int32_t* z, int A, uint32_t mOut, int sOut, const uint32_t* 
   const __m512i vM = _mm512_set1_epi64(mOut);
   const __m512i dmax = _mm512_set1_epi64(T - 1);
   alignas(64) uint32_t e[272];
-  __m512i vsum = _mm512_setzero_si512();
   for (int v = 0; v < nv; ++v) {
     const __mmask16 m = v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF);
     // zmax - z as u32 (exact: the difference of two i32 that is >= 0 is < 2^32).
@@ -160,11 +183,16 @@ void freqsOne(const int32_t* z, int A, uint32_t mOut, int sOut, const uint32_t* 
     lo = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(lo, half), cnt), dmax);
     hi = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(hi, half), cnt), dmax);
     const __m512i d = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(lo)), _mm512_cvtepi64_epi32(hi), 1);
-    const __m512i ev = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, d, exp, 4);
-    _mm512_store_si512(e + 16 * v, ev);
-    vsum = _mm512_add_epi32(vsum, ev);
+    _mm512_store_si512(e + 16 * v, d);
   }
-  const uint32_t sum = static_cast<uint32_t>(_mm512_reduce_add_epi32(vsum));
+  // The table lookup: scalar loads beat vpgatherdd here (gathers are slow
+  // on several AVX-512 cores and A is small).
+  uint32_t sum = 0;
+  for (int s = 0; s < A; ++s) {
+    e[s] = exp[e[s]];
+    sum += e[s];
+  }
+  for (int s = A; s < nv * 16; ++s) e[s] = 0;
   const uint64_t avail = 65536u - static_cast<uint32_t>(A);
   const uint64_t R = (avail << 32) / sum;
   const __m512i vR = _mm512_set1_epi64(static_cast<int64_t>(R));
@@ -188,7 +216,7 @@ void freqs(const int32_t* z, int P, int ldz, int A, uint32_t mOut, int sOut, con
   for (int p = 0; p < P; ++p) freqsOne(z + static_cast<size_t>(p) * ldz, A, mOut, sOut, exp, T, f + static_cast<size_t>(p) * A);
 }
 
-const Kernels kAvx512 = {"avx512", layer0, requant, gemm, freqs};
+const Kernels kAvx512 = {"avx512", layer0, layer0w, requant, gemm, freqs};
 
 }  // namespace
 

@@ -20,6 +20,19 @@ void layer0Scalar(const int32_t* F, int k, int A1, int Hpad, const uint16_t* ctx
   }
 }
 
+void layer0wScalar(const int16_t* F, const int32_t* b0, int k, int A1, int Hpad, const uint16_t* ctx, int P,
+                   int32_t* acc) {
+  for (int p = 0; p < P; ++p) {
+    int32_t* a = acc + static_cast<size_t>(p) * Hpad;
+    const uint16_t* c = ctx + static_cast<size_t>(p) * k;
+    for (int h = 0; h < Hpad; ++h) a[h] = b0[h];
+    for (int j = 0; j < k; ++j) {
+      const int16_t* row = F + (static_cast<size_t>(j) * A1 + c[j]) * Hpad;
+      for (int h = 0; h < Hpad; ++h) a[h] += row[h];
+    }
+  }
+}
+
 void requantScalar(const int32_t* acc, int P, int Hpad, const uint32_t* M, int S, uint8_t* out) {
   const uint64_t half = uint64_t{1} << (S - 1);
   for (int p = 0; p < P; ++p) {
@@ -57,7 +70,7 @@ void freqsScalar(const int32_t* z, int P, int ldz, int A, uint32_t mOut, int sOu
   for (int p = 0; p < P; ++p) freqsScalarOne(z + static_cast<size_t>(p) * ldz, A, mOut, sOut, exp, T, f + static_cast<size_t>(p) * A);
 }
 
-const Kernels kScalar = {"scalar", layer0Scalar, requantScalar, gemmScalar, freqsScalar};
+const Kernels kScalar = {"scalar", layer0Scalar, layer0wScalar, requantScalar, gemmScalar, freqsScalar};
 
 }  // namespace
 

@@ -53,6 +53,10 @@ struct Model {
   // of these rows fits in int32 in any order.
   int H0pad = 0;
   std::vector<int32_t> F;
+  // When every F entry (without the bias) fits in int16, F is empty and
+  // F16 holds the table, with the bias kept apart in b0 (H0pad entries).
+  std::vector<int16_t> F16;
+  std::vector<int32_t> b0;
 
   std::vector<Requant> rq;          // L entries
   std::vector<DenseLayer> hidden;   // L entries; hidden[0] is unused (F replaces it)

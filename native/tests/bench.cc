@@ -16,6 +16,21 @@
 using namespace nnc;
 using namespace nnc_test;
 
+static std::vector<uint8_t> readFile(const char* path) {
+  std::vector<uint8_t> v;
+  if (FILE* f = std::fopen(path, "rb")) {
+    uint8_t buf[65536];
+    size_t k;
+    while ((k = std::fread(buf, 1, sizeof buf, f)) > 0) v.insert(v.end(), buf, buf + k);
+    std::fclose(f);
+  }
+  if (v.empty()) {
+    std::fprintf(stderr, "cannot read %s\n", path);
+    std::exit(2);
+  }
+  return v;
+}
+
 int main(int argc, char** argv) {
   const double mib = argc > 1 ? std::atof(argv[1]) : 4;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
@@ -29,12 +44,18 @@ int main(int argc, char** argv) {
   Spec s = randomSpec(r, want, 99);
   s.So = std::max(1, s.So - (argc > 4 ? std::atoi(argv[4]) : -1));  // sharper distributions
   auto file = modelFile(s);
+  // NNC_BENCH_MODEL=path.nncm uses that model instead; NNC_BENCH_FILE=path
+  // uses that file's bytes (repeated to the size) instead of sampled data.
+  if (const char* mp = std::getenv("NNC_BENCH_MODEL")) file = readFile(mp);
   auto m = parseModel(file.data(), file.size());
   // Content sampled from the model itself (so it compresses and the neural
   // path is measured), many independent 4 KiB runs batched for speed.
   const size_t n = static_cast<size_t>(mib * 1048576);
   std::vector<uint8_t> content(n);
-  {
+  if (const char* fp = std::getenv("NNC_BENCH_FILE")) {
+    auto src = readFile(fp);
+    for (size_t i = 0; i < n; ++i) content[i] = src[i % src.size()];
+  } else {
     const size_t run = 4096, nRuns = (n + run - 1) / run;
     Forward fwd(*m, kernelsFor(Simd::Auto));
     std::vector<uint16_t> ctx(kMaxBatch * m->k);

@@ -70,7 +70,10 @@ inline Spec randomSpec(Rng& r, Spec want = Spec(), int alphabetSize = -1) {
   const int wmax = static_cast<int>(r.chance(20) ? 127 : r.range(8, 127));
   auto w8 = [&]() { return static_cast<int8_t>(r.range(-wmax, wmax)); };
   s.emb.resize(static_cast<size_t>(s.A + 1) * s.E);
-  for (auto& v : s.emb) v = static_cast<int8_t>(r.chance(5) ? -128 : r.range(-127, 127));
+  // Small embeddings sometimes, so both layer-0 table widths (int16 / int32,
+  // model.h) are exercised.
+  const int embMax = static_cast<int>(r.chance(35) ? r.range(1, 20) : 127);
+  for (auto& v : s.emb) v = static_cast<int8_t>(embMax == 127 && r.chance(5) ? -128 : r.range(-embMax, embMax));
   const int L = static_cast<int>(s.H.size());
   s.W.resize(L);
   s.b.resize(L);

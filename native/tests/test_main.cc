@@ -22,6 +22,7 @@ using namespace nnc;
 using namespace nnc_test;
 
 static int failures = 0;
+static int models16 = 0, models32 = 0;
 static int checks = 0;
 
 #define CHECK(cond, ...)                                   \
@@ -76,6 +77,7 @@ static void testFreqsAgainstReference(uint64_t seed) {
   const size_t n = static_cast<size_t>(r.range(1, 300));
   const uint32_t laneSize = static_cast<uint32_t>(r.range(1, 80));
   auto content = randomContent(r, s, n, 10);
+  (m->F16.empty() ? models32 : models16)++;
   std::vector<uint32_t> scalar = frequencyTable(*m, content.data(), n, laneSize, Simd::Scalar);
   // The reference on a sample of positions (it is slow).
   for (size_t i = 0; i < n; i += 1 + n / 40) {
@@ -362,6 +364,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < rounds; ++i) testRoundTrip(2000 + i, i % 8 == 0);
   for (int i = 0; i < rounds / 4 + 1; ++i) testNeuralForced(3000 + i);
   for (int i = 0; i < rounds / 4 + 1; ++i) testCorruption(4000 + i);
+  std::printf("layer-0 tables: %d int16, %d int32\n", models16, models32);
+  CHECK(models16 > 0 && models32 > 0, "both layer-0 table widths tested");
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }
