@@ -18,6 +18,8 @@ namespace nnc {
 
 constexpr int kMaxBatch = 64;
 
+struct OutParams;
+
 struct Kernels {
   const char* name;
   // Step 1: acc[p*Hpad + h] = sum_j F[(j*A1 + ctx[p*k + j])*Hpad + h]
@@ -27,15 +29,26 @@ struct Kernels {
   void (*layer0w)(const int16_t* F16, const int32_t* b0, int k, int A1, int Hpad, const uint16_t* ctx, int P,
                   int32_t* acc);
   // Step 2: out[p*Hpad + h] = acc <= 0 ? 0 : min(255, (acc*M[h] + 2^(S-1)) >> S).
-  void (*requant)(const int32_t* acc, int P, int Hpad, const uint32_t* M, int S, uint8_t* out);
+  // thr: Requant::thr (32-bit shortcut) or nullptr.
+  void (*requant)(const int32_t* acc, int P, int Hpad, const uint32_t* M, const uint32_t* thr, int S, uint8_t* out);
   // Steps 3/4: out[p*d.Hpad + h] = d.b[h] + sum_i X[p*d.npad + i] * W[h][i].
   // scratch: at least P * d.npad * 2 bytes the kernel may overwrite (ISA
   // files use no std containers: their inline instantiations would be
   // compiled with AVX flags and could be picked by the linker for plain code).
   void (*gemm)(const DenseLayer& d, const uint8_t* X, int P, int32_t* out, void* scratch);
   // Steps 5-7: z[p*ldz + s] (s < A) -> f[p*A + s], frequencies summing to 2^16.
-  void (*freqs)(const int32_t* z, int P, int ldz, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T,
-                uint32_t* f);
+  void (*freqs)(const int32_t* z, int P, int ldz, const OutParams& o, uint32_t* f);
+};
+
+// The output-layer constants the frequency kernels need (plain pointers:
+// ISA files avoid std containers).
+struct OutParams {
+  int A;
+  uint32_t mOut;
+  int sOut;
+  const uint32_t* exp;
+  int T;
+  uint32_t dThr;  // Model::dThr (0: no 32-bit shortcut)
 };
 
 const Kernels& kernelsScalar();
@@ -48,6 +61,6 @@ const Kernels* kernelsAvx512();
 const Kernels& kernelsFor(Simd s);
 
 // Scalar building blocks that SIMD variants reuse for tails.
-void freqsScalarOne(const int32_t* z, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T, uint32_t* f);
+void freqsScalarOne(const int32_t* z, const OutParams& o, uint32_t* f);
 
 }  // namespace nnc

@@ -75,18 +75,34 @@ inline __m256i rq8(__m256i a, __m256i m, __m256i half, __m128i cnt, __m256i c255
   return _mm256_and_si256(r, _mm256_cmpgt_epi32(a, _mm256_setzero_si256()));
 }
 
-void requant(const int32_t* acc, int P, int Hpad, const uint32_t* M, int S, uint8_t* out) {
-  const __m256i half = _mm256_set1_epi64x(int64_t{1} << (S - 1));
+// 8 lanes through the 32-bit shortcut (see Requant::thr).
+inline __m256i rq8small(__m256i a, const uint32_t* M, const uint32_t* thr, __m256i half, __m128i cnt, __m256i c255) {
+  const __m256i ac = _mm256_min_epi32(a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(thr)));
+  __m256i x = _mm256_add_epi32(_mm256_mullo_epi32(ac, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(M))), half);
+  x = _mm256_min_epu32(_mm256_srl_epi32(x, cnt), c255);
+  return _mm256_and_si256(x, _mm256_cmpgt_epi32(a, _mm256_setzero_si256()));
+}
+
+void requant(const int32_t* acc, int P, int Hpad, const uint32_t* M, const uint32_t* thr, int S, uint8_t* out) {
   const __m128i cnt = _mm_cvtsi32_si128(S);
+  const __m256i half = _mm256_set1_epi64x(int64_t{1} << (S - 1));
   const __m256i c255 = _mm256_set1_epi64x(255);
+  const __m256i half32 = _mm256_set1_epi32(static_cast<int32_t>(1u << ((S - 1) & 31)));
+  const __m256i c255x32 = _mm256_set1_epi32(255);
   for (int p = 0; p < P; ++p) {
     const int32_t* a = acc + static_cast<size_t>(p) * Hpad;
     uint8_t* o = out + static_cast<size_t>(p) * Hpad;
     for (int h = 0; h < Hpad; h += 16) {
-      const __m256i r0 = rq8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + h)),
-                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(M + h)), half, cnt, c255);
-      const __m256i r1 = rq8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + h + 8)),
-                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(M + h + 8)), half, cnt, c255);
+      const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + h));
+      const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + h + 8));
+      __m256i r0, r1;
+      if (thr) {
+        r0 = rq8small(a0, M + h, thr + h, half32, cnt, c255x32);
+        r1 = rq8small(a1, M + h + 8, thr + h + 8, half32, cnt, c255x32);
+      } else {
+        r0 = rq8(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(M + h)), half, cnt, c255);
+        r1 = rq8(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(M + h + 8)), half, cnt, c255);
+      }
       // packus works per 128-bit lane; the permute restores element order.
       const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packus_epi32(r0, r1), 0xD8);
       const __m128i b8 = _mm_packus_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
@@ -148,10 +164,10 @@ void gemm(const DenseLayer& d, const uint8_t* X, int P, int32_t* out, void* scra
   }
 }
 
-// Steps 5-7 are a small share of the work; the scalar code is used as is
-// (bit-identical by construction).
-void freqs(const int32_t* z, int P, int ldz, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T, uint32_t* f) {
-  for (int p = 0; p < P; ++p) freqsScalarOne(z + static_cast<size_t>(p) * ldz, A, mOut, sOut, exp, T, f + static_cast<size_t>(p) * A);
+// Steps 5-7: the scalar code is used as is (bit-identical by construction);
+// AVX2 machines spend most of their time in the GEMMs.
+void freqs(const int32_t* z, int P, int ldz, const OutParams& o, uint32_t* f) {
+  for (int p = 0; p < P; ++p) freqsScalarOne(z + static_cast<size_t>(p) * ldz, o, f + static_cast<size_t>(p) * o.A);
 }
 
 const Kernels kAvx2 = {"avx2", layer0, layer0w, requant, gemm, freqs};

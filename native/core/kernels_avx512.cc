@@ -61,19 +61,30 @@ void layer0w(const int16_t* F, const int32_t* b0, int k, int A1, int Hpad, const
   }
 }
 
-// Requantize 8 lanes held as u64: (a*M + half) >> S, capped at 255. For
-// a <= 0 the value is garbage but the caller masks it to 0.
-inline __m512i rq8(__m256i a, __m256i m, __m512i half, __m128i cnt, __m512i c255) {
-  __m512i p = _mm512_mul_epu32(_mm512_cvtepu32_epi64(a), _mm512_cvtepu32_epi64(m));
-  p = _mm512_srl_epi64(_mm512_add_epi64(p, half), cnt);
-  return _mm512_min_epu64(p, c255);
-}
-
-void requant(const int32_t* acc, int P, int Hpad, const uint32_t* M, int S, uint8_t* out) {
-  const __m512i half = _mm512_set1_epi64(int64_t{1} << (S - 1));
+void requant(const int32_t* acc, int P, int Hpad, const uint32_t* M, const uint32_t* thr, int S, uint8_t* out) {
   const __m128i cnt = _mm_cvtsi32_si128(S);
-  const __m512i c255 = _mm512_set1_epi64(255);
   const __m512i zero = _mm512_setzero_si512();
+  if (thr) {
+    // 32-bit path (see Requant::thr): min(acc, thr) * M + half < 2^32.
+    const __m512i half = _mm512_set1_epi32(static_cast<int32_t>(1u << (S - 1)));
+    const __m512i c255 = _mm512_set1_epi32(255);
+    for (int p = 0; p < P; ++p) {
+      const int32_t* a = acc + static_cast<size_t>(p) * Hpad;
+      uint8_t* o = out + static_cast<size_t>(p) * Hpad;
+      for (int h = 0; h < Hpad; h += 16) {
+        const __m512i av = _mm512_loadu_si512(a + h);
+        const __mmask16 pos = _mm512_cmpgt_epi32_mask(av, zero);
+        const __m512i ac = _mm512_min_epi32(av, _mm512_loadu_si512(thr + h));
+        __m512i x = _mm512_add_epi32(_mm512_mullo_epi32(ac, _mm512_loadu_si512(M + h)), half);
+        x = _mm512_min_epu32(_mm512_srl_epi32(x, cnt), c255);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o + h), _mm512_cvtepi32_epi8(_mm512_maskz_mov_epi32(pos, x)));
+      }
+    }
+    return;
+  }
+  // 64-bit path: even and odd lanes through vpmuludq.
+  const __m512i half = _mm512_set1_epi64(int64_t{1} << (S - 1));
+  const __m512i c255 = _mm512_set1_epi64(255);
   for (int p = 0; p < P; ++p) {
     const int32_t* a = acc + static_cast<size_t>(p) * Hpad;
     uint8_t* o = out + static_cast<size_t>(p) * Hpad;
@@ -81,11 +92,12 @@ void requant(const int32_t* acc, int P, int Hpad, const uint32_t* M, int S, uint
       const __m512i av = _mm512_loadu_si512(a + h);
       const __m512i mv = _mm512_loadu_si512(M + h);
       const __mmask16 pos = _mm512_cmpgt_epi32_mask(av, zero);
-      const __m512i lo = rq8(_mm512_castsi512_si256(av), _mm512_castsi512_si256(mv), half, cnt, c255);
-      const __m512i hi = rq8(_mm512_extracti64x4_epi64(av, 1), _mm512_extracti64x4_epi64(mv, 1), half, cnt, c255);
-      __m128i r = _mm_unpacklo_epi64(_mm512_cvtepi64_epi8(lo), _mm512_cvtepi64_epi8(hi));
-      r = _mm_maskz_mov_epi8(pos, r);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + h), r);
+      __m512i pe = _mm512_mul_epu32(av, mv);
+      __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(av, 32), _mm512_srli_epi64(mv, 32));
+      pe = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(pe, half), cnt), c255);
+      po = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(po, half), cnt), c255);
+      const __m512i x = _mm512_or_si512(pe, _mm512_slli_epi64(po, 32));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + h), _mm512_cvtepi32_epi8(_mm512_maskz_mov_epi32(pos, x)));
     }
   }
 }
@@ -150,7 +162,8 @@ void gemm(const DenseLayer& d, const uint8_t* X, int P, int32_t* out, void*) {
 }
 
 // Steps 5-7 for one position, 16 symbols per vector.
-void freqsOne(const int32_t* z, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T, uint32_t* f) {
+void freqsOne(const int32_t* z, const OutParams& o, uint32_t* f) {
+  const int A = o.A;
   const int nv = (A + 15) / 16;
   const __mmask16 tail = (A % 16) ? static_cast<__mmask16>((1u << (A % 16)) - 1) : static_cast<__mmask16>(0xFFFF);
   __m512i vmax = _mm512_set1_epi32(INT32_MIN);
@@ -169,30 +182,42 @@ void freqsOne(const int32_t* z, int A, uint32_t mOut, int sOut, const uint32_t* 
       break;
     }
   }
-  const __m512i half = _mm512_set1_epi64(int64_t{1} << (sOut - 1));
-  const __m128i cnt = _mm_cvtsi32_si128(sOut);
-  const __m512i vM = _mm512_set1_epi64(mOut);
-  const __m512i dmax = _mm512_set1_epi64(T - 1);
+  // Distances d (step 5) into e[], then the table lookup in place.
   alignas(64) uint32_t e[272];
-  for (int v = 0; v < nv; ++v) {
-    const __mmask16 m = v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF);
-    // zmax - z as u32 (exact: the difference of two i32 that is >= 0 is < 2^32).
-    const __m512i diff = _mm512_sub_epi32(vzmax, _mm512_maskz_loadu_epi32(m, z + 16 * v));
-    __m512i lo = _mm512_mul_epu32(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(diff)), vM);
-    __m512i hi = _mm512_mul_epu32(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(diff, 1)), vM);
-    lo = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(lo, half), cnt), dmax);
-    hi = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(hi, half), cnt), dmax);
-    const __m512i d = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(lo)), _mm512_cvtepi64_epi32(hi), 1);
-    _mm512_store_si512(e + 16 * v, d);
+  const __m128i cnt = _mm_cvtsi32_si128(o.sOut);
+  if (o.dThr) {
+    // 32-bit path (see Model::dThr).
+    const __m512i half = _mm512_set1_epi32(static_cast<int32_t>(1u << (o.sOut - 1)));
+    const __m512i vM = _mm512_set1_epi32(static_cast<int32_t>(o.mOut));
+    const __m512i thr = _mm512_set1_epi32(static_cast<int32_t>(o.dThr));
+    const __m512i dmax = _mm512_set1_epi32(o.T - 1);
+    for (int v = 0; v < nv; ++v) {
+      // zmax - z as u32 (exact: the difference of two i32 that is >= 0 is < 2^32).
+      const __m512i diff = _mm512_min_epu32(_mm512_sub_epi32(vzmax, _mm512_loadu_si512(z + 16 * v)), thr);
+      const __m512i x = _mm512_add_epi32(_mm512_mullo_epi32(diff, vM), half);
+      _mm512_store_si512(e + 16 * v, _mm512_min_epu32(_mm512_srl_epi32(x, cnt), dmax));
+    }
+  } else {
+    const __m512i half = _mm512_set1_epi64(int64_t{1} << (o.sOut - 1));
+    const __m512i vM = _mm512_set1_epi64(o.mOut);
+    const __m512i dmax = _mm512_set1_epi64(o.T - 1);
+    for (int v = 0; v < nv; ++v) {
+      const __m512i diff = _mm512_sub_epi32(vzmax, _mm512_loadu_si512(z + 16 * v));
+      __m512i pe = _mm512_mul_epu32(diff, vM);
+      __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(diff, 32), vM);
+      pe = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(pe, half), cnt), dmax);
+      po = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(po, half), cnt), dmax);
+      _mm512_store_si512(e + 16 * v, _mm512_or_si512(pe, _mm512_slli_epi64(po, 32)));
+    }
   }
   // The table lookup: scalar loads beat vpgatherdd here (gathers are slow
-  // on several AVX-512 cores and A is small).
+  // on several AVX-512 cores and A is small). Padded lanes are never read.
+  const uint32_t* exp = o.exp;
   uint32_t sum = 0;
   for (int s = 0; s < A; ++s) {
     e[s] = exp[e[s]];
     sum += e[s];
   }
-  for (int s = A; s < nv * 16; ++s) e[s] = 0;
   const uint64_t avail = 65536u - static_cast<uint32_t>(A);
   const uint64_t R = (avail << 32) / sum;
   const __m512i vR = _mm512_set1_epi64(static_cast<int64_t>(R));
@@ -200,7 +225,7 @@ void freqsOne(const int32_t* z, int A, uint32_t mOut, int sOut, const uint32_t* 
   __m512i vtot = _mm512_setzero_si512();
   for (int v = 0; v < nv; ++v) {
     const __mmask16 m = v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF);
-    const __m512i ev = _mm512_load_si512(e + 16 * v);
+    const __m512i ev = _mm512_maskz_load_epi32(m, e + 16 * v);
     // (e * R) >> 32 for even and odd lanes; e <= 65536 and R < 2^32.
     const __m512i pe = _mm512_srli_epi64(_mm512_mul_epu32(ev, vR), 32);
     const __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(ev, 32), vR);
@@ -212,8 +237,8 @@ void freqsOne(const int32_t* z, int A, uint32_t mOut, int sOut, const uint32_t* 
   f[sStar] += 65536u - total;
 }
 
-void freqs(const int32_t* z, int P, int ldz, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T, uint32_t* f) {
-  for (int p = 0; p < P; ++p) freqsOne(z + static_cast<size_t>(p) * ldz, A, mOut, sOut, exp, T, f + static_cast<size_t>(p) * A);
+void freqs(const int32_t* z, int P, int ldz, const OutParams& o, uint32_t* f) {
+  for (int p = 0; p < P; ++p) freqsOne(z + static_cast<size_t>(p) * ldz, o, f + static_cast<size_t>(p) * o.A);
 }
 
 const Kernels kAvx512 = {"avx512", layer0, layer0w, requant, gemm, freqs};

@@ -33,7 +33,7 @@ void layer0wScalar(const int16_t* F, const int32_t* b0, int k, int A1, int Hpad,
   }
 }
 
-void requantScalar(const int32_t* acc, int P, int Hpad, const uint32_t* M, int S, uint8_t* out) {
+void requantScalar(const int32_t* acc, int P, int Hpad, const uint32_t* M, const uint32_t*, int S, uint8_t* out) {
   const uint64_t half = uint64_t{1} << (S - 1);
   for (int p = 0; p < P; ++p) {
     const int32_t* a = acc + static_cast<size_t>(p) * Hpad;
@@ -65,16 +65,18 @@ void gemmScalar(const DenseLayer& d, const uint8_t* X, int P, int32_t* out, void
   }
 }
 
-void freqsScalar(const int32_t* z, int P, int ldz, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T,
-                 uint32_t* f) {
-  for (int p = 0; p < P; ++p) freqsScalarOne(z + static_cast<size_t>(p) * ldz, A, mOut, sOut, exp, T, f + static_cast<size_t>(p) * A);
+void freqsScalar(const int32_t* z, int P, int ldz, const OutParams& o, uint32_t* f) {
+  for (int p = 0; p < P; ++p) freqsScalarOne(z + static_cast<size_t>(p) * ldz, o, f + static_cast<size_t>(p) * o.A);
 }
 
 const Kernels kScalar = {"scalar", layer0Scalar, layer0wScalar, requantScalar, gemmScalar, freqsScalar};
 
 }  // namespace
 
-void freqsScalarOne(const int32_t* z, int A, uint32_t mOut, int sOut, const uint32_t* exp, int T, uint32_t* f) {
+void freqsScalarOne(const int32_t* z, const OutParams& o, uint32_t* f) {
+  const int A = o.A, sOut = o.sOut, T = o.T;
+  const uint32_t mOut = o.mOut;
+  const uint32_t* exp = o.exp;
   // Step 5: the largest logit and the first symbol that has it.
   int32_t zmax = z[0];
   int sStar = 0;

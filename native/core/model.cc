@@ -218,6 +218,25 @@ bool validJsonObject(const uint8_t* p, size_t n) {
 
 }  // namespace
 
+bool requantFits32(int S) {
+  return (255ull << S) + 65536 + (1ull << (S - 1)) < (1ull << 32);
+}
+
+uint32_t requantThreshold(uint32_t M, int S) {
+  if (M == 0) return 0x7FFFFFFF;
+  const uint64_t need = (255ull << S) - (1ull << (S - 1));  // acc*M >= need  <=>  result >= 255
+  return static_cast<uint32_t>(std::min<uint64_t>(0x7FFFFFFF, (need + M - 1) / M));
+}
+
+uint32_t distanceThreshold(uint32_t mOut, int sOut, int T) {
+  const uint64_t half = uint64_t{1} << (sOut - 1);
+  const uint64_t top = static_cast<uint64_t>(T - 1) << sOut;
+  if (top + 65536 + half >= (1ull << 32)) return 0;
+  if (mOut == 0) return 0xFFFFFFFFu;
+  const uint64_t need = top - half;  // diff*M_o >= need  <=>  d >= T-1
+  return static_cast<uint32_t>(std::min<uint64_t>(0xFFFFFFFFull, (need + mOut - 1) / mOut));
+}
+
 int Model::maxPad() const {
   int m = std::max(H0pad, out.Hpad);
   for (const auto& d : hidden) m = std::max(m, d.Hpad);
@@ -373,6 +392,14 @@ std::shared_ptr<const Model> parseModel(const uint8_t* data, size_t len) {
     for (int t = 0; t <= m->A; ++t)
       for (int h = 0; h < H0; ++h) m->F[static_cast<size_t>(t) * m->H0pad + h] += layer0.b[h];
   }
+  for (int l = 0; l < m->L; ++l) {
+    Requant& q = m->rq[l];
+    if (requantFits32(q.s)) {
+      q.thr.resize(q.m.size());
+      for (size_t h = 0; h < q.m.size(); ++h) q.thr[h] = requantThreshold(q.m[h], q.s);
+    }
+  }
+  m->dThr = distanceThreshold(m->mOut, m->sOut, m->T);
   for (int l = 1; l < m->L; ++l) packLayouts(m->hidden[l]);
   packLayouts(m->out);
   return m;

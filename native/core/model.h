@@ -37,6 +37,11 @@ struct DenseLayer {
 struct Requant {
   std::vector<uint32_t> m;  // Hpad (padded entries 0)
   int s = 1;
+  // 32-bit shortcut (SIMD kernels only): thr[h] = the smallest acc whose
+  // result is 255 (INT32_MAX when M = 0). Clamping acc to thr first leaves
+  // the result unchanged and keeps acc*M + 2^(S-1) below 2^32 whenever
+  // 255*2^S + 2^16 + 2^(S-1) < 2^32; thr is empty when that does not hold.
+  std::vector<uint32_t> thr;
 };
 
 struct Model {
@@ -64,6 +69,9 @@ struct Model {
   uint32_t mOut = 0;
   int sOut = 1;
   std::vector<uint32_t> exp;        // T entries
+  // Same shortcut for the distances: dThr = the smallest zmax - z whose
+  // distance is T-1; valid (non-zero) only when (T-1)*2^S_o + 2^16 + 2^(S_o-1) < 2^32.
+  uint32_t dThr = 0;
 
   uint64_t id = 0;
   std::string idHex;
@@ -72,6 +80,11 @@ struct Model {
   // Widest padded row any layer writes (scratch sizing).
   int maxPad() const;
 };
+
+// The 32-bit shortcuts' thresholds (see Requant::thr and Model::dThr).
+bool requantFits32(int S);
+uint32_t requantThreshold(uint32_t M, int S);
+uint32_t distanceThreshold(uint32_t mOut, int sOut, int T);  // 0: no shortcut
 
 // Parse and validate a whole .nncm file. Throws nnc::Error with
 // ERR_NNC_BAD_MODEL (or ERR_NNC_UNSUPPORTED for a newer version / reserved

@@ -22,7 +22,7 @@ using namespace nnc;
 using namespace nnc_test;
 
 static int failures = 0;
-static int models16 = 0, models32 = 0;
+static int models16 = 0, models32 = 0, rq32 = 0, rq64 = 0, d32 = 0, d64 = 0;
 static int checks = 0;
 
 #define CHECK(cond, ...)                                   \
@@ -78,6 +78,8 @@ static void testFreqsAgainstReference(uint64_t seed) {
   const uint32_t laneSize = static_cast<uint32_t>(r.range(1, 80));
   auto content = randomContent(r, s, n, 10);
   (m->F16.empty() ? models32 : models16)++;
+  for (const auto& q : m->rq) (q.thr.empty() ? rq64 : rq32)++;
+  (m->dThr ? d32 : d64)++;
   std::vector<uint32_t> scalar = frequencyTable(*m, content.data(), n, laneSize, Simd::Scalar);
   // The reference on a sample of positions (it is slow).
   for (size_t i = 0; i < n; i += 1 + n / 40) {
@@ -352,6 +354,77 @@ static void testArgs() {
   CHECK(decompressFrame(nullptr, e.data(), e.size(), 1, Simd::Auto).empty(), "empty decode");
 }
 
+// Kernel-level: requant and freqs on hostile values (threshold edges,
+// extreme accumulators), every variant against scalar.
+static void testKernelEdges(uint64_t seed) {
+  Rng r(seed);
+  const Kernels& sc = kernelsScalar();
+  for (int round = 0; round < 200; ++round) {
+    const int S = static_cast<int>(round < 40 ? round + 1 : r.range(1, 40));
+    const int Hpad = 16 * static_cast<int>(r.range(1, 6));
+    const int P = static_cast<int>(r.range(1, kMaxBatch));
+    std::vector<uint32_t> M(Hpad), thr(Hpad);
+    for (auto& v : M) v = static_cast<uint32_t>(r.chance(10) ? r.range(0, 1) : r.chance(10) ? 65535 : r.range(0, 65535));
+    for (int h = 0; h < Hpad; ++h) thr[h] = requantThreshold(M[h], S);
+    std::vector<int32_t> acc(static_cast<size_t>(P) * Hpad);
+    for (size_t i = 0; i < acc.size(); ++i) {
+      const int h = static_cast<int>(i % Hpad);
+      const int64_t t = thr[h];
+      switch (r.range(0, 7)) {
+        case 0: acc[i] = static_cast<int32_t>(std::min<int64_t>(INT32_MAX, t + r.range(-2, 2))); break;
+        case 1: acc[i] = static_cast<int32_t>(r.range(-2, 2)); break;
+        case 2: acc[i] = r.chance(50) ? INT32_MAX : INT32_MIN; break;
+        default: acc[i] = static_cast<int32_t>(r.next()); break;
+      }
+    }
+    std::vector<uint8_t> want(acc.size()), got(acc.size());
+    sc.requant(acc.data(), P, Hpad, M.data(), nullptr, S, want.data());
+    for (Simd v : variants()) {
+      const Kernels& k = kernelsFor(v);
+      k.requant(acc.data(), P, Hpad, M.data(), nullptr, S, got.data());
+      CHECK(got == want, "requant %s 64-bit path S=%d", simdName(v), S);
+      if (requantFits32(S)) {
+        k.requant(acc.data(), P, Hpad, M.data(), thr.data(), S, got.data());
+        CHECK(got == want, "requant %s 32-bit path S=%d", simdName(v), S);
+      }
+    }
+  }
+  for (int round = 0; round < 300; ++round) {
+    const int A = static_cast<int>(r.range(2, 257));
+    const int ldz = padTo(A, kPad);
+    const int T = static_cast<int>(r.chance(20) ? r.range(2, 4) : r.range(2, 4096));
+    std::vector<uint32_t> exp(T);
+    exp[0] = 65536;
+    for (int t = 1; t < T; ++t) exp[t] = static_cast<uint32_t>(r.chance(30) ? exp[t - 1] : r.range(0, exp[t - 1]));
+    const uint32_t mOut = static_cast<uint32_t>(r.chance(10) ? r.range(0, 1) : r.range(0, 65535));
+    const int sOut = static_cast<int>(r.range(1, 40));
+    const int P = static_cast<int>(r.range(1, 8));
+    std::vector<int32_t> z(static_cast<size_t>(P) * ldz, 0);
+    for (int p = 0; p < P; ++p)
+      for (int s = 0; s < A; ++s) {
+        int32_t& v = z[static_cast<size_t>(p) * ldz + s];
+        switch (r.range(0, 5)) {
+          case 0: v = INT32_MAX; break;
+          case 1: v = INT32_MIN; break;
+          case 2: v = static_cast<int32_t>(r.range(-1000, 1000)); break;
+          default: v = static_cast<int32_t>(r.next()); break;
+        }
+      }
+    OutParams o = {A, mOut, sOut, exp.data(), T, 0};
+    std::vector<uint32_t> want(static_cast<size_t>(P) * A), got(want.size());
+    sc.freqs(z.data(), P, ldz, o, want.data());
+    for (Simd v : variants()) {
+      const Kernels& k = kernelsFor(v);
+      o.dThr = 0;
+      k.freqs(z.data(), P, ldz, o, got.data());
+      CHECK(got == want, "freqs %s 64-bit path", simdName(v));
+      o.dThr = distanceThreshold(mOut, sOut, T);
+      k.freqs(z.data(), P, ldz, o, got.data());
+      CHECK(got == want, "freqs %s 32-bit path (dThr %u)", simdName(v), o.dThr);
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 40;
   std::printf("cpu: avx2=%d avx512=%d; variants:", cpuFeatures().avx2, cpuFeatures().avx512);
@@ -360,12 +433,15 @@ int main(int argc, char** argv) {
   testXxh();
   testArgs();
   testHostileModels();
+  testKernelEdges(77);
   for (int i = 0; i < rounds; ++i) testFreqsAgainstReference(1000 + i);
   for (int i = 0; i < rounds; ++i) testRoundTrip(2000 + i, i % 8 == 0);
   for (int i = 0; i < rounds / 4 + 1; ++i) testNeuralForced(3000 + i);
   for (int i = 0; i < rounds / 4 + 1; ++i) testCorruption(4000 + i);
   std::printf("layer-0 tables: %d int16, %d int32\n", models16, models32);
+  std::printf("requant paths: %d 32-bit, %d 64-bit; distance paths: %d 32-bit, %d 64-bit\n", rq32, rq64, d32, d64);
   CHECK(models16 > 0 && models32 > 0, "both layer-0 table widths tested");
+  CHECK(rq32 > 0 && rq64 > 0 && d32 > 0 && d64 > 0, "both requant and distance paths tested");
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }

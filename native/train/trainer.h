@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -66,6 +67,11 @@ struct Arch {
 struct Layout {
   size_t emb = 0, W[kMaxLayers] = {}, b[kMaxLayers] = {}, Wo = 0, bo = 0, total = 0;
   static Layout of(const Arch& a);
+};
+
+// Thrown by evaluate() and activationStats() when their cancel flag turns true.
+struct Cancelled : std::exception {
+  const char* what() const noexcept override { return "cancelled"; }
 };
 
 struct EpochOptions {
@@ -163,7 +169,7 @@ class Trainer {
   static std::unique_ptr<Trainer> restore(const uint8_t* data, size_t size, int threads = 0,
                                           Simd simd = Simd::Auto);
 
-  ActivationStats activationStats(bool valid, uint64_t maxSamples);
+  ActivationStats activationStats(bool valid, uint64_t maxSamples, const std::atomic<bool>* cancel = nullptr);
   void setFakeQuant(const FakeQuant* fq);  // nullptr: plain float forward
   bool fakeQuantEnabled() const { return fqOn_; }
   const FakeQuant& fakeQuant() const { return fq_; }
@@ -217,6 +223,8 @@ class Trainer {
   void phase2(int n, int t);
   double addLasso(double alpha, double alphaEmbed, bool addGrad);
   void adamStep();
+  // The i-th of n evenly spaced sample indices of a set of `total` positions.
+  static uint64_t spaced(uint64_t i, uint64_t total, uint64_t n);
   const float* weightsFor(int l) const;  // l == L: output layer
   const float* embedFor() const;
 
@@ -236,7 +244,6 @@ class Trainer {
   FakeQuant fq_;
   std::vector<float> thetaQ_;  // fake-quant copy of the weights used by the forward
   Timing timing_;
-  friend struct CheckpointIo;
 };
 
 }  // namespace train
