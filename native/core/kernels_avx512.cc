@@ -161,84 +161,104 @@ void gemm(const DenseLayer& d, const uint8_t* X, int P, int32_t* out, void*) {
   }
 }
 
-// Steps 5-7 for one position, 16 symbols per vector.
-void freqsOne(const int32_t* z, const OutParams& o, uint32_t* f) {
+// Steps 5-7, 16 symbols per vector, in three passes over a block of up to
+// 16 positions: (1) zmax, s* and distances, stored as vectors; (2) the EXP
+// lookups, scalar (vpgatherdd is slow on several AVX-512 cores); (3) R and
+// the frequencies. Passes are split so that a scalar load never waits on a
+// vector store just issued (or the reverse): store-to-load forwarding
+// between different widths fails and stalls for the whole store latency.
+constexpr int kFreqBlock = 16;
+
+inline __mmask16 laneMask(int v, int nv, __mmask16 tail) { return v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF); }
+
+void freqs(const int32_t* zAll, int P, int ldz, const OutParams& o, uint32_t* fAll) {
   const int A = o.A;
   const int nv = (A + 15) / 16;
   const __mmask16 tail = (A % 16) ? static_cast<__mmask16>((1u << (A % 16)) - 1) : static_cast<__mmask16>(0xFFFF);
-  __m512i vmax = _mm512_set1_epi32(INT32_MIN);
-  for (int v = 0; v < nv; ++v) {
-    const __mmask16 m = v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF);
-    vmax = _mm512_mask_max_epi32(vmax, m, vmax, _mm512_maskz_loadu_epi32(m, z + 16 * v));
-  }
-  const int32_t zmax = _mm512_reduce_max_epi32(vmax);
-  const __m512i vzmax = _mm512_set1_epi32(zmax);
-  int sStar = 0;
-  for (int v = 0; v < nv; ++v) {
-    const __mmask16 m = v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF);
-    const unsigned eq = _mm512_mask_cmpeq_epi32_mask(m, _mm512_maskz_loadu_epi32(m, z + 16 * v), vzmax);
-    if (eq) {
-      sStar = 16 * v + __builtin_ctz(eq);
-      break;
-    }
-  }
-  // Distances d (step 5) into e[], then the table lookup in place.
-  alignas(64) uint32_t e[272];
   const __m128i cnt = _mm_cvtsi32_si128(o.sOut);
-  if (o.dThr) {
-    // 32-bit path (see Model::dThr).
-    const __m512i half = _mm512_set1_epi32(static_cast<int32_t>(1u << (o.sOut - 1)));
-    const __m512i vM = _mm512_set1_epi32(static_cast<int32_t>(o.mOut));
-    const __m512i thr = _mm512_set1_epi32(static_cast<int32_t>(o.dThr));
-    const __m512i dmax = _mm512_set1_epi32(o.T - 1);
-    for (int v = 0; v < nv; ++v) {
-      // zmax - z as u32 (exact: the difference of two i32 that is >= 0 is < 2^32).
-      const __m512i diff = _mm512_min_epu32(_mm512_sub_epi32(vzmax, _mm512_loadu_si512(z + 16 * v)), thr);
-      const __m512i x = _mm512_add_epi32(_mm512_mullo_epi32(diff, vM), half);
-      _mm512_store_si512(e + 16 * v, _mm512_min_epu32(_mm512_srl_epi32(x, cnt), dmax));
+  alignas(64) uint32_t e[kFreqBlock][272];
+  int sStar[kFreqBlock];
+  uint32_t sum[kFreqBlock];
+  for (int p0 = 0; p0 < P; p0 += kFreqBlock) {
+    const int Pc = P - p0 < kFreqBlock ? P - p0 : kFreqBlock;
+    // Pass 1: zmax, s*, distances d (step 5).
+    for (int q = 0; q < Pc; ++q) {
+      const int32_t* z = zAll + static_cast<size_t>(p0 + q) * ldz;
+      __m512i vmax = _mm512_set1_epi32(INT32_MIN);
+      for (int v = 0; v < nv; ++v) {
+        const __mmask16 m = laneMask(v, nv, tail);
+        vmax = _mm512_mask_max_epi32(vmax, m, vmax, _mm512_maskz_loadu_epi32(m, z + 16 * v));
+      }
+      const int32_t zmax = _mm512_reduce_max_epi32(vmax);
+      const __m512i vzmax = _mm512_set1_epi32(zmax);
+      sStar[q] = 0;
+      for (int v = 0; v < nv; ++v) {
+        const __mmask16 m = laneMask(v, nv, tail);
+        const unsigned eq = _mm512_mask_cmpeq_epi32_mask(m, _mm512_maskz_loadu_epi32(m, z + 16 * v), vzmax);
+        if (eq) {
+          sStar[q] = 16 * v + __builtin_ctz(eq);
+          break;
+        }
+      }
+      if (o.dThr) {
+        // 32-bit path (see Model::dThr).
+        const __m512i half = _mm512_set1_epi32(static_cast<int32_t>(1u << (o.sOut - 1)));
+        const __m512i vM = _mm512_set1_epi32(static_cast<int32_t>(o.mOut));
+        const __m512i thr = _mm512_set1_epi32(static_cast<int32_t>(o.dThr));
+        const __m512i dmax = _mm512_set1_epi32(o.T - 1);
+        for (int v = 0; v < nv; ++v) {
+          // zmax - z as u32 (exact: the difference of two i32 that is >= 0 is < 2^32).
+          const __m512i diff = _mm512_min_epu32(_mm512_sub_epi32(vzmax, _mm512_loadu_si512(z + 16 * v)), thr);
+          const __m512i x = _mm512_add_epi32(_mm512_mullo_epi32(diff, vM), half);
+          _mm512_store_si512(e[q] + 16 * v, _mm512_min_epu32(_mm512_srl_epi32(x, cnt), dmax));
+        }
+      } else {
+        const __m512i half = _mm512_set1_epi64(int64_t{1} << (o.sOut - 1));
+        const __m512i vM = _mm512_set1_epi64(o.mOut);
+        const __m512i dmax = _mm512_set1_epi64(o.T - 1);
+        for (int v = 0; v < nv; ++v) {
+          const __m512i diff = _mm512_sub_epi32(vzmax, _mm512_loadu_si512(z + 16 * v));
+          __m512i pe = _mm512_mul_epu32(diff, vM);
+          __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(diff, 32), vM);
+          pe = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(pe, half), cnt), dmax);
+          po = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(po, half), cnt), dmax);
+          _mm512_store_si512(e[q] + 16 * v, _mm512_or_si512(pe, _mm512_slli_epi64(po, 32)));
+        }
+      }
     }
-  } else {
-    const __m512i half = _mm512_set1_epi64(int64_t{1} << (o.sOut - 1));
-    const __m512i vM = _mm512_set1_epi64(o.mOut);
-    const __m512i dmax = _mm512_set1_epi64(o.T - 1);
-    for (int v = 0; v < nv; ++v) {
-      const __m512i diff = _mm512_sub_epi32(vzmax, _mm512_loadu_si512(z + 16 * v));
-      __m512i pe = _mm512_mul_epu32(diff, vM);
-      __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(diff, 32), vM);
-      pe = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(pe, half), cnt), dmax);
-      po = _mm512_min_epu64(_mm512_srl_epi64(_mm512_add_epi64(po, half), cnt), dmax);
-      _mm512_store_si512(e + 16 * v, _mm512_or_si512(pe, _mm512_slli_epi64(po, 32)));
+    // Pass 2: e = EXP[d] and the sums (step 6). Padded lanes are not read.
+    for (int q = 0; q < Pc; ++q) {
+      uint32_t acc = 0;
+      uint32_t* eq = e[q];
+      for (int s = 0; s < A; ++s) {
+        const uint32_t v = o.exp[eq[s]];
+        eq[s] = v;
+        acc += v;
+      }
+      sum[q] = acc;
+    }
+    // Pass 3: R and the frequencies (step 7).
+    const uint64_t avail = 65536u - static_cast<uint32_t>(A);
+    const __m512i one = _mm512_set1_epi32(1);
+    for (int q = 0; q < Pc; ++q) {
+      uint32_t* f = fAll + static_cast<size_t>(p0 + q) * A;
+      const uint64_t R = (avail << 32) / sum[q];
+      const __m512i vR = _mm512_set1_epi64(static_cast<int64_t>(R));
+      __m512i vtot = _mm512_setzero_si512();
+      for (int v = 0; v < nv; ++v) {
+        const __mmask16 m = laneMask(v, nv, tail);
+        const __m512i ev = _mm512_maskz_load_epi32(m, e[q] + 16 * v);
+        // (e * R) >> 32 for even and odd lanes; e <= 65536 and R < 2^32.
+        const __m512i pe = _mm512_srli_epi64(_mm512_mul_epu32(ev, vR), 32);
+        const __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(ev, 32), vR);
+        const __m512i r = _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, pe, po), one);
+        _mm512_mask_storeu_epi32(f + 16 * v, m, r);
+        vtot = _mm512_mask_add_epi32(vtot, m, vtot, r);
+      }
+      const uint32_t total = static_cast<uint32_t>(_mm512_reduce_add_epi32(vtot));
+      f[sStar[q]] += 65536u - total;
     }
   }
-  // The table lookup: scalar loads beat vpgatherdd here (gathers are slow
-  // on several AVX-512 cores and A is small). Padded lanes are never read.
-  const uint32_t* exp = o.exp;
-  uint32_t sum = 0;
-  for (int s = 0; s < A; ++s) {
-    e[s] = exp[e[s]];
-    sum += e[s];
-  }
-  const uint64_t avail = 65536u - static_cast<uint32_t>(A);
-  const uint64_t R = (avail << 32) / sum;
-  const __m512i vR = _mm512_set1_epi64(static_cast<int64_t>(R));
-  const __m512i one = _mm512_set1_epi32(1);
-  __m512i vtot = _mm512_setzero_si512();
-  for (int v = 0; v < nv; ++v) {
-    const __mmask16 m = v == nv - 1 ? tail : static_cast<__mmask16>(0xFFFF);
-    const __m512i ev = _mm512_maskz_load_epi32(m, e + 16 * v);
-    // (e * R) >> 32 for even and odd lanes; e <= 65536 and R < 2^32.
-    const __m512i pe = _mm512_srli_epi64(_mm512_mul_epu32(ev, vR), 32);
-    const __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(ev, 32), vR);
-    const __m512i r = _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, pe, po), one);
-    _mm512_mask_storeu_epi32(f + 16 * v, m, r);
-    vtot = _mm512_mask_add_epi32(vtot, m, vtot, r);
-  }
-  const uint32_t total = static_cast<uint32_t>(_mm512_reduce_add_epi32(vtot));
-  f[sStar] += 65536u - total;
-}
-
-void freqs(const int32_t* z, int P, int ldz, const OutParams& o, uint32_t* f) {
-  for (int p = 0; p < P; ++p) freqsOne(z + static_cast<size_t>(p) * ldz, o, f + static_cast<size_t>(p) * o.A);
 }
 
 const Kernels kAvx512 = {"avx512", layer0, layer0w, requant, gemm, freqs};

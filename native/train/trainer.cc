@@ -84,7 +84,6 @@ Trainer::Trainer(const TrainConfig& config) : Trainer(config, true) {}
 
 Trainer::Trainer(const TrainConfig& config, bool init) : cfg_(config) {
   validateConfig(cfg_);
-  if (cfg_.microBatch > cfg_.batch) cfg_.microBatch = cfg_.batch;
   gemm_ = &sgemmFor(cfg_.simd);
   int threads = cfg_.threads;
   if (threads == 0) {
@@ -148,7 +147,6 @@ void Trainer::setOptimizer(double lr, double beta1, double beta2, double eps, in
   c.batch = batch;
   validateConfig(c);
   cfg_ = c;
-  if (cfg_.microBatch > cfg_.batch) cfg_.microBatch = cfg_.batch;
 }
 
 // ---------------------------------------------------------------- data

@@ -1,0 +1,238 @@
+// Trainer checkpoints: everything needed to continue bit-identically
+// (architecture, hyper-parameters, weights, Adam moments, step, epoch, RNG
+// state, fake-quant settings). Not the data: call setData after restore.
+//
+// Layout, all little-endian, no padding:
+//   magic "\x89NCT" | u32 version = 1
+//   u32 k, E, L, A | u32 H[L] | u8 alphabet[A-1]
+//   u64 seed | u32 threads | f64 lr, beta1, beta2, eps | u32 batch, microBatch, laneSize
+//   u64 step, epoch | u64 rng[4]
+//   u8 fakeQuant (0/1) | if 1: f32 embedScale, f32 actScale[L], L+1 times { u32 n, f32[n] }
+//   u64 P | f32 theta[P] | f32 m[P] | f32 v[P]
+//   u64 XXH64 of every byte before it
+// A reader checks the size, magic, version and checksum first, then every
+// field's range, and that P and the byte count match the architecture,
+// before it allocates anything.
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "../core/errors.h"
+#include "../core/xxhash64.h"
+#include "trainer.h"
+
+namespace nnc {
+namespace train {
+
+namespace {
+
+constexpr uint8_t kMagic[4] = {0x89, 'N', 'C', 'T'};
+constexpr uint32_t kVersion = 1;
+
+class Writer {
+ public:
+  void bytes(const void* p, size_t n) {
+    const uint8_t* b = static_cast<const uint8_t*>(p);
+    out.insert(out.end(), b, b + n);
+  }
+  void u8(uint8_t v) { out.push_back(v); }
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(uint8_t(v >> (8 * i)));
+  }
+  void u64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) out.push_back(uint8_t(v >> (8 * i)));
+  }
+  void f32(float f) {
+    uint32_t v;
+    std::memcpy(&v, &f, 4);
+    u32(v);
+  }
+  void f64(double f) {
+    uint64_t v;
+    std::memcpy(&v, &f, 8);
+    u64(v);
+  }
+  void f32s(const std::vector<float>& v) {
+    for (float f : v) f32(f);
+  }
+  std::vector<uint8_t> out;
+};
+
+[[noreturn]] void corrupt(const std::string& why) { fail(Code::Corrupt, "trainer checkpoint: " + why); }
+
+class Reader {
+ public:
+  Reader(const uint8_t* p, size_t n) : p_(p), n_(n) {}
+  size_t left() const { return n_ - o_; }
+  const uint8_t* take(size_t n) {
+    if (n > left()) corrupt("truncated");
+    const uint8_t* r = p_ + o_;
+    o_ += n;
+    return r;
+  }
+  uint8_t u8() { return *take(1); }
+  uint32_t u32() {
+    const uint8_t* b = take(4);
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= uint32_t(b[i]) << (8 * i);
+    return v;
+  }
+  uint64_t u64() {
+    const uint8_t* b = take(8);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= uint64_t(b[i]) << (8 * i);
+    return v;
+  }
+  float f32() {
+    const uint32_t v = u32();
+    float f;
+    std::memcpy(&f, &v, 4);
+    return f;
+  }
+  double f64() {
+    const uint64_t v = u64();
+    double f;
+    std::memcpy(&f, &v, 8);
+    return f;
+  }
+  // Small-range integer: checked before it sizes anything.
+  int bounded(const char* name, uint32_t lo, uint32_t hi) {
+    const uint32_t v = u32();
+    if (v < lo || v > hi) corrupt(std::string(name) + " out of range: " + std::to_string(v));
+    return static_cast<int>(v);
+  }
+
+ private:
+  const uint8_t* p_;
+  size_t n_, o_ = 0;
+};
+
+}  // namespace
+
+std::vector<uint8_t> Trainer::checkpoint() const {
+  Writer w;
+  w.bytes(kMagic, 4);
+  w.u32(kVersion);
+  const Arch& a = arch_;
+  w.u32(a.k);
+  w.u32(a.E);
+  w.u32(a.L());
+  w.u32(a.A);
+  for (int h : a.H) w.u32(h);
+  w.bytes(cfg_.alphabet.data(), cfg_.alphabet.size());
+  w.u64(cfg_.seed);
+  w.u32(cfg_.threads);
+  w.f64(cfg_.lr);
+  w.f64(cfg_.beta1);
+  w.f64(cfg_.beta2);
+  w.f64(cfg_.eps);
+  w.u32(cfg_.batch);
+  w.u32(cfg_.microBatch);
+  w.u32(cfg_.laneSize);
+  w.u64(step_);
+  w.u64(epoch_);
+  for (uint64_t s : rng_.s) w.u64(s);
+  w.u8(fqOn_ ? 1 : 0);
+  if (fqOn_) {
+    w.f32(fq_.embedScale);
+    for (float s : fq_.actScale) w.f32(s);
+    for (const auto& ws : fq_.weightScale) {
+      w.u32(static_cast<uint32_t>(ws.size()));
+      w.f32s(ws);
+    }
+  }
+  w.u64(lay_.total);
+  w.out.reserve(w.out.size() + 12 * lay_.total + 8);
+  w.f32s(theta_);
+  w.f32s(m_);
+  w.f32s(v_);
+  w.u64(xxh64(w.out.data(), w.out.size()));
+  return std::move(w.out);
+}
+
+std::unique_ptr<Trainer> Trainer::restore(const uint8_t* data, size_t size, int threads, Simd simd) {
+  if (!data || size < 16) corrupt("too short");
+  if (std::memcmp(data, kMagic, 4) != 0) corrupt("bad magic (not a trainer checkpoint)");
+  Reader r(data, size - 8);
+  r.take(4);
+  const uint32_t version = r.u32();
+  if (version != kVersion)
+    fail(Code::Unsupported, "trainer checkpoint version " + std::to_string(version) + " is not supported (this build reads 1)");
+  uint64_t stored = 0;
+  for (int i = 0; i < 8; ++i) stored |= uint64_t(data[size - 8 + i]) << (8 * i);
+  if (xxh64(data, size - 8) != stored) corrupt("checksum mismatch");
+
+  TrainConfig c;
+  c.k = r.bounded("k", 1, 64);
+  c.E = r.bounded("E", 1, 64);
+  const int L = r.bounded("L", 1, kMaxLayers);
+  const int A = r.bounded("A", 2, 257);
+  c.hidden.resize(L);
+  for (int l = 0; l < L; ++l) c.hidden[l] = r.bounded("hidden width", 1, 4096);
+  const uint8_t* alpha = r.take(size_t(A) - 1);
+  c.alphabet.assign(alpha, alpha + A - 1);
+  c.seed = r.u64();
+  c.threads = r.bounded("threads", 0, 256);
+  c.lr = r.f64();
+  c.beta1 = r.f64();
+  c.beta2 = r.f64();
+  c.eps = r.f64();
+  c.batch = r.bounded("batch", 1, 1u << 20);
+  c.microBatch = r.bounded("microBatch", 1, 1u << 16);
+  c.laneSize = r.bounded("laneSize", 1, 1u << 24);
+  c.simd = simd;
+  try {
+    validateConfig(c);
+  } catch (const Error& e) {
+    corrupt(e.message());
+  }
+  const uint64_t step = r.u64(), epoch = r.u64();
+  uint64_t rng[4];
+  for (auto& s : rng) s = r.u64();
+  if (!(rng[0] | rng[1] | rng[2] | rng[3])) corrupt("RNG state is all zero");
+  const uint8_t fqFlag = r.u8();
+  if (fqFlag > 1) corrupt("fake-quant flag must be 0 or 1");
+  FakeQuant fq;
+  if (fqFlag) {
+    fq.embedScale = r.f32();
+    fq.actScale.resize(L);
+    for (auto& s : fq.actScale) s = r.f32();
+    fq.weightScale.resize(L + 1);
+    for (int l = 0; l <= L; ++l) {
+      const int rows = l < L ? c.hidden[l] : A;
+      const int n = r.bounded("weightScale length", 0, static_cast<uint32_t>(rows));
+      if (size_t(n) * 4 > r.left()) corrupt("truncated");
+      fq.weightScale[l].resize(n);
+      for (auto& s : fq.weightScale[l]) s = r.f32();
+    }
+  }
+  Arch arch;
+  arch.k = c.k, arch.E = c.E, arch.A = A, arch.H = c.hidden;
+  const uint64_t P = r.u64();
+  if (P != Layout::of(arch).total) corrupt("parameter count does not match the architecture");
+  if (r.left() != 12 * P) corrupt("size does not match the parameter count");
+
+  if (threads > 0) c.threads = threads;
+  std::unique_ptr<Trainer> t(new Trainer(c, false));
+  for (auto* vec : {&t->theta_, &t->m_, &t->v_})
+    for (auto& f : *vec) {
+      f = r.f32();
+      if (!std::isfinite(f)) corrupt("non-finite parameter");
+    }
+  for (float v : t->v_)
+    if (v < 0) corrupt("negative second moment");
+  t->step_ = step;
+  t->epoch_ = epoch;
+  for (int i = 0; i < 4; ++i) t->rng_.s[i] = rng[i];
+  if (fqFlag) {
+    try {
+      t->setFakeQuant(&fq);
+    } catch (const Error& e) {
+      corrupt(e.message());
+    }
+  }
+  return t;
+}
+
+}  // namespace train
+}  // namespace nnc
