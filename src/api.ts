@@ -39,20 +39,20 @@ function modelFor(frame: Uint8Array, r: Resolved, engine: Engine): EngineModel |
   return modelOf(r).for(engine);
 }
 
-export function compressSync(input: Uint8Array | string, opts?: CompressOptions): Buffer {
+export function compressSync(input: Uint8Array | ArrayBuffer | string, opts?: CompressOptions): Buffer {
   const data = toBytes(input);
   const r = resolveOptions(opts);
   const m = modelOf(r).for(r.engine);
   return concat(frames(data, r.frameSize).map((f) => r.engine.compressFrame(m, f, r)));
 }
 
-export function decompressSync(input: Uint8Array, opts?: CodecOptions): Buffer {
+export function decompressSync(input: Uint8Array | ArrayBuffer, opts?: CodecOptions): Buffer {
   const data = toBytes(input);
   const r = resolveOptions(opts);
   return concat(splitFrames(data).map((f) => r.engine.decompressFrame(modelFor(f, r, r.engine), f, r)));
 }
 
-export async function compress(input: Uint8Array | string, opts?: CompressOptions): Promise<Buffer> {
+export async function compress(input: Uint8Array | ArrayBuffer | string, opts?: CompressOptions): Promise<Buffer> {
   const stack = new Error();
   try {
     const data = toBytes(input);
@@ -69,7 +69,7 @@ export async function compress(input: Uint8Array | string, opts?: CompressOption
   }
 }
 
-export async function decompress(input: Uint8Array, opts?: CodecOptions): Promise<Buffer> {
+export async function decompress(input: Uint8Array | ArrayBuffer, opts?: CodecOptions): Promise<Buffer> {
   const stack = new Error();
   try {
     const data = toBytes(input);
