@@ -8,8 +8,8 @@
   },
   'target_defaults': {
     'cflags_cc': ['-std=c++17', '-O3', '-fexceptions'],
-    'cflags_cc!': ['-fno-exceptions', '-fno-rtti', '-O2', '-O3'],
-    'cflags!': ['-fno-exceptions', '-O2'],
+    'cflags_cc!': ['-fno-exceptions', '-fno-rtti'],
+    'cflags!': ['-fno-exceptions'],
     'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
     'xcode_settings': {
       'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',
