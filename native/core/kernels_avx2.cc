@@ -146,7 +146,20 @@ void gemm(const DenseLayer& d, const uint8_t* X, int P, int32_t* out, void* scra
   const int n2 = d.npad / 2;
   const size_t blkStride = static_cast<size_t>(n2) * 16;
   const int nb = d.Hpad / 8;  // even, since Hpad is a multiple of 16
-  for (int hb = 0; hb < nb; hb += 2) {
+  int hb0 = 0;
+  if (P <= 2) {
+    // Few positions (decoding one or two lanes): 4 output blocks per pass
+    // keep more independent accumulator chains in flight.
+    for (; hb0 + 4 <= nb; hb0 += 4) {
+      const int16_t* W = d.wAvx2.data() + hb0 * blkStride;
+      const int32_t* bias = d.b.data() + hb0 * 8;
+      if (P == 2)
+        gemmTile<2, 4>(W, blkStride, n2, x16, d.npad, bias, out + hb0 * 8, d.Hpad);
+      else
+        gemmTile<1, 4>(W, blkStride, n2, x16, d.npad, bias, out + hb0 * 8, d.Hpad);
+    }
+  }
+  for (int hb = hb0; hb < nb; hb += 2) {
     const int16_t* W = d.wAvx2.data() + hb * blkStride;
     const int32_t* bias = d.b.data() + hb * 8;
     int p = 0;

@@ -150,6 +150,24 @@ inline void gemmRows(const DenseLayer& d, int hb, const uint8_t* X, int P, int32
 void gemm(const DenseLayer& d, const uint8_t* X, int P, int32_t* out, void*) {
   const int nb = d.Hpad / 16;
   int hb = 0;
+  if (P <= 2) {
+    // Few positions (decoding one or two lanes): each accumulator is a
+    // dependency chain of vpdpbusd, so use up to 8 output blocks at once to
+    // keep enough chains in flight.
+    for (; hb < nb; hb += 8) {
+      switch (nb - hb < 8 ? nb - hb : 8) {
+        case 8: gemmRows<8>(d, hb, X, P, out); break;
+        case 7: gemmRows<7>(d, hb, X, P, out); break;
+        case 6: gemmRows<6>(d, hb, X, P, out); break;
+        case 5: gemmRows<5>(d, hb, X, P, out); break;
+        case 4: gemmRows<4>(d, hb, X, P, out); break;
+        case 3: gemmRows<3>(d, hb, X, P, out); break;
+        case 2: gemmRows<2>(d, hb, X, P, out); break;
+        default: gemmRows<1>(d, hb, X, P, out); break;
+      }
+    }
+    return;
+  }
   // Output blocks outermost: a 4-block weight panel (64 outputs x npad) stays
   // in L1 while every position of the batch streams past it.
   for (; hb + 4 <= nb; hb += 4) gemmRows<4>(d, hb, X, P, out);
@@ -227,6 +245,21 @@ void freqs(const int32_t* zAll, int P, int ldz, const OutParams& o, uint32_t* fA
       }
     }
     // Pass 2: e = EXP[d] and the sums (step 6). Padded lanes are not read.
+    // A block of one or two positions has no distance between its stores and
+    // loads, so it gathers from registers instead.
+    if (Pc <= 2) {
+      for (int q = 0; q < Pc; ++q) {
+        __m512i vsum = _mm512_setzero_si512();
+        for (int v = 0; v < nv; ++v) {
+          const __mmask16 m = laneMask(v, nv, tail);
+          const __m512i d = _mm512_load_si512(e[q] + 16 * v);
+          const __m512i ev = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, d, o.exp, 4);
+          _mm512_store_si512(e[q] + 16 * v, ev);
+          vsum = _mm512_add_epi32(vsum, ev);
+        }
+        sum[q] = static_cast<uint32_t>(_mm512_reduce_add_epi32(vsum));
+      }
+    } else
     for (int q = 0; q < Pc; ++q) {
       uint32_t acc = 0;
       uint32_t* eq = e[q];
