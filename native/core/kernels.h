@@ -10,6 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#if defined(_MSC_VER)
+#include <intrin.h>
+#endif
 
 #include "cpu_features.h"
 #include "model.h"
@@ -59,6 +63,18 @@ const Kernels* kernelsAvx512();
 // The table for a requested level. Auto picks the best the CPU supports;
 // an explicit level the CPU (or build) lacks is ERR_NNC_UNSUPPORTED.
 const Kernels& kernelsFor(Simd s);
+
+// Index of the lowest set bit (v != 0). static: internal linkage, so the
+// ISA files' copies never stand in for the plain build's.
+static inline int ctz32(uint32_t v) {
+#if defined(_MSC_VER)
+  unsigned long i;
+  _BitScanForward(&i, v);
+  return static_cast<int>(i);
+#else
+  return __builtin_ctz(v);
+#endif
+}
 
 // Scalar building blocks that SIMD variants reuse for tails.
 void freqsScalarOne(const int32_t* z, const OutParams& o, uint32_t* f);

@@ -126,7 +126,7 @@ inline void gemmTile(const int16_t* W, size_t blkStride, int n2, const int16_t* 
       w[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(W + b * blkStride + static_cast<size_t>(i2) * 16));
     for (int p = 0; p < RP; ++p) {
       int32_t xv;
-      __builtin_memcpy(&xv, X + static_cast<size_t>(p) * ldx + i2 * 2, 4);
+      std::memcpy(&xv, X + static_cast<size_t>(p) * ldx + i2 * 2, 4);
       const __m256i x = _mm256_set1_epi32(xv);
       for (int b = 0; b < RB; ++b) acc[p][b] = _mm256_add_epi32(acc[p][b], _mm256_madd_epi16(x, w[b]));
     }

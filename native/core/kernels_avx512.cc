@@ -118,7 +118,7 @@ inline void gemmTile(const int8_t* W, size_t blkStride, int n4, const uint8_t* X
     for (int b = 0; b < RB; ++b) w[b] = _mm512_loadu_si512(W + b * blkStride + static_cast<size_t>(i4) * 64);
     for (int p = 0; p < RP; ++p) {
       int32_t xv;
-      __builtin_memcpy(&xv, X + static_cast<size_t>(p) * ldx + i4 * 4, 4);
+      std::memcpy(&xv, X + static_cast<size_t>(p) * ldx + i4 * 4, 4);
       const __m512i x = _mm512_set1_epi32(xv);
       for (int b = 0; b < RB; ++b) acc[p][b] = _mm512_dpbusd_epi32(acc[p][b], x, w[b]);
     }
@@ -214,7 +214,7 @@ void freqs(const int32_t* zAll, int P, int ldz, const OutParams& o, uint32_t* fA
         const __mmask16 m = laneMask(v, nv, tail);
         const unsigned eq = _mm512_mask_cmpeq_epi32_mask(m, _mm512_maskz_loadu_epi32(m, z + 16 * v), vzmax);
         if (eq) {
-          sStar[q] = 16 * v + __builtin_ctz(eq);
+          sStar[q] = 16 * v + ctz32(eq);
           break;
         }
       }
