@@ -336,6 +336,36 @@ static void testHostileModels() {
   }
 }
 
+// Random mutations of a valid canonical section, re-wrapped with a valid
+// checksum: the parser must answer OK or ERR_NNC_BAD_MODEL (never crash,
+// never over-allocate), and a model it accepts must code round trips.
+static void testModelFuzz(uint64_t seed) {
+  Rng r(seed);
+  for (int round = 0; round < 60; ++round) {
+    Spec s = randomSpec(r);
+    auto canon = canonical(s);
+    const int muts = static_cast<int>(r.range(1, 4));
+    for (int k = 0; k < muts; ++k) {
+      const size_t at = r.chance(50) ? static_cast<size_t>(r.range(0, 15)) : static_cast<size_t>(r.range(0, static_cast<int64_t>(canon.size()) - 1));
+      if (at < canon.size()) canon[at] = static_cast<uint8_t>(r.next());
+    }
+    if (r.chance(10)) canon.resize(static_cast<size_t>(r.range(0, static_cast<int64_t>(canon.size()))));
+    if (canon.empty()) canon.push_back(1);
+    auto file = wrapModel(canon);
+    std::shared_ptr<const Model> m;
+    const std::string code = codeOf([&] { m = parseModel(file.data(), file.size()); });
+    CHECK(code == "OK" || code == "ERR_NNC_BAD_MODEL", "model fuzz %d: %s", round, code.c_str());
+    if (m) {
+      std::vector<uint8_t> c(static_cast<size_t>(r.range(0, 500)));
+      for (auto& b : c) b = static_cast<uint8_t>(r.next());
+      for (Simd v : variants()) {
+        auto fr = compressFrame(*m, c.data(), c.size(), 37, 1, v);
+        CHECK(decompressFrame(m.get(), fr.data(), fr.size(), 2, v) == c, "fuzzed model round trip");
+      }
+    }
+  }
+}
+
 static void testArgs() {
   Rng r(5);
   Spec s = randomSpec(r);
@@ -434,6 +464,7 @@ int main(int argc, char** argv) {
   testArgs();
   testHostileModels();
   testKernelEdges(77);
+  testModelFuzz(55);
   for (int i = 0; i < rounds; ++i) testFreqsAgainstReference(1000 + i);
   for (int i = 0; i < rounds; ++i) testRoundTrip(2000 + i, i % 8 == 0);
   for (int i = 0; i < rounds / 4 + 1; ++i) testNeuralForced(3000 + i);
