@@ -46,6 +46,8 @@ export interface NativeAddon {
 export interface CpuEngineModel extends EngineModel {
   readonly engine: 'cpu';
   readonly native: NativeModel;
+  /** A copy of the model file, so another engine can load the same model. */
+  readonly bytes: Uint8Array;
 }
 
 const SIMD_LEVELS: readonly SimdLevel[] = ['auto', 'scalar', 'avx2', 'avx512'];
@@ -138,7 +140,7 @@ function wrapModel(a: NativeAddon, bytes: Uint8Array): CpuEngineModel {
   } catch (e) {
     throw fromNative(e);
   }
-  return { id: native.id, engine: 'cpu', native };
+  return { id: native.id, engine: 'cpu', native, bytes: Uint8Array.from(bytes) };
 }
 
 /**
