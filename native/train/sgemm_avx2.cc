@@ -11,7 +11,9 @@ namespace {
 
 constexpr int MR = 6, NR = 16;
 
-__attribute__((noinline)) void microKernel(int kc, const float* Ap, const float* Bp, float* C, int ldc, bool load) {
+template <bool kRowA>
+__attribute__((noinline)) void microKernel(int kc, const float* A, size_t lda, const float* Bp, float* C, int ldc,
+                                           bool load) {
   __m256 c[MR][2];
   for (int i = 0; i < MR; ++i) {
     c[i][0] = load ? _mm256_loadu_ps(C + (size_t)i * ldc) : _mm256_setzero_ps();
@@ -19,10 +21,9 @@ __attribute__((noinline)) void microKernel(int kc, const float* Ap, const float*
   }
   for (int k = 0; k < kc; ++k) {
     const __m256 b0 = _mm256_load_ps(Bp + k * NR), b1 = _mm256_load_ps(Bp + k * NR + 8);
-    const float* a = Ap + k * MR;
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(a + i);
+      const __m256 ai = _mm256_broadcast_ss(kRowA ? A + i * lda + k : A + k * lda + i);
       c[i][0] = _mm256_fmadd_ps(ai, b0, c[i][0]);
       c[i][1] = _mm256_fmadd_ps(ai, b1, c[i][1]);
     }

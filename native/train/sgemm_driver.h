@@ -1,18 +1,24 @@
 // The blocked SGEMM driver, included once by each sgemm_<isa>.cc inside that
 // file's own anonymous namespace, after it defined
 //   constexpr int MR, NR;
-//   void microKernel(int kc, const float* Ap, const float* Bp, float* C, int ldc, bool load);
-//     full MR x NR tile: C[i*ldc + j] = (load ? C : 0) + sum_k Ap[k*MR+i] * Bp[k*NR+j]
-//     as one fma chain per element, k increasing.
+//   template <bool kRowA>
+//   void microKernel(int kc, const float* A, size_t lda, const float* Bp, float* C, int ldc, bool load);
+//     full MR x NR tile: C[i*ldc + j] = (load ? C : 0) + sum_k a(i, k) * Bp[k*NR + j]
+//     as one fma chain per element, k increasing, where
+//     a(i, k) = kRowA ? A[i*lda + k] : A[k*lda + i].
 // Loop order (row-major C, vectors along N):
 //   jc (kNC columns) -> pc (kKC depth) -> pack B block (L2) -> ic (MR rows)
-//   -> pack A panel (L1) -> jr (NR columns) -> micro-kernel.
-// No std:: templates here: an inline instantiation compiled with AVX flags
-// could be the copy the linker keeps for plain code.
+//   -> jr (NR columns) -> micro-kernel.
+// A is read in place (an MR x kKC panel stays in L1 across the jr loop);
+// only a last tile of fewer than MR rows is packed, zero-padded, so that no
+// read goes past the matrix. No std:: templates here: an inline
+// instantiation compiled with AVX flags could be the copy the linker keeps
+// for plain code.
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
 // op(A)[i0 .. i0+mr) x [p0 .. p0+kc) -> Ap[k*MR + i], rows >= mr zero.
+// Only for the last, partial row tile.
 static void packA(const GemmArgs& g, int i0, int mr, int p0, int kc, float* Ap) {
   if (g.transA) {
     for (int k = 0; k < kc; ++k) {
@@ -75,20 +81,28 @@ static void gemmBlocked(const GemmArgs& g, float* work) {
       packB(g, pc, kc, jc, nc, Bp);
       for (int ic = 0; ic < g.M; ic += MR) {
         const int mr = imin(MR, g.M - ic);
-        packA(g, ic, mr, pc, kc, Ap);
+        // Full tiles read A where it is; the edge tile reads a packed copy
+        // (packed layout = the transposed one with ld = MR).
+        const bool packed = mr < MR;
+        if (packed) packA(g, ic, mr, pc, kc, Ap);
+        const bool rowA = !packed && !g.transA;
+        const float* a = packed ? Ap : (g.transA ? g.A + (size_t)pc * g.lda + ic : g.A + (size_t)ic * g.lda + pc);
+        const size_t lda = packed ? (size_t)MR : (size_t)g.lda;
         for (int jr = 0; jr < nc; jr += NR) {
           const int nr = imin(NR, nc - jr);
           float* C = g.C + (size_t)ic * g.ldc + jc + jr;
           const float* panel = Bp + (size_t)(jr / NR) * kc * NR;
           if (mr == MR && nr == NR) {
-            microKernel(kc, Ap, panel, C, g.ldc, load);
+            if (rowA) microKernel<true>(kc, a, lda, panel, C, g.ldc, load);
+            else microKernel<false>(kc, a, lda, panel, C, g.ldc, load);
           } else {
-            // Edge tile: same kernel on a private tile, so the per-element
-            // fma chain is the same as for a full tile.
+            // Edge tile: the same kernel on a private tile, so the
+            // per-element fma chain is the same as for a full tile.
             for (int i = 0; i < MR; ++i)
               for (int j = 0; j < NR; ++j)
                 tile[i * NR + j] = (load && i < mr && j < nr) ? C[(size_t)i * g.ldc + j] : 0.f;
-            microKernel(kc, Ap, panel, tile, NR, load);
+            if (rowA) microKernel<true>(kc, a, lda, panel, tile, NR, load);
+            else microKernel<false>(kc, a, lda, panel, tile, NR, load);
             for (int i = 0; i < mr; ++i)
               for (int j = 0; j < nr; ++j) C[(size_t)i * g.ldc + j] = tile[i * NR + j];
           }

@@ -12,13 +12,14 @@ namespace {
 
 constexpr int MR = 4, NR = 8;
 
-void microKernel(int kc, const float* Ap, const float* Bp, float* C, int ldc, bool load) {
+template <bool kRowA>
+void microKernel(int kc, const float* A, size_t lda, const float* Bp, float* C, int ldc, bool load) {
   float c[MR][NR];
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) c[i][j] = load ? C[(size_t)i * ldc + j] : 0.f;
   for (int k = 0; k < kc; ++k)
     for (int i = 0; i < MR; ++i) {
-      const float a = Ap[k * MR + i];
+      const float a = kRowA ? A[i * lda + k] : A[k * lda + i];
       for (int j = 0; j < NR; ++j) c[i][j] = std::fma(a, Bp[k * NR + j], c[i][j]);
     }
   for (int i = 0; i < MR; ++i)
