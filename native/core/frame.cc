@@ -201,6 +201,9 @@ std::vector<uint8_t> compressFrame(const Model& m, const uint8_t* content, size_
 }
 
 std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, size_t len, int threads, Simd simd) {
+  // Arguments first, so a bad call fails the same way whatever the frame.
+  const Kernels& kern = kernelsFor(simd);
+  const int nThreads = resolveThreads(threads);
   // --- header ------------------------------------------------------------------
   if (len > 0 && std::memcmp(frame, kFrameMagic, std::min<size_t>(len, 4)) != 0)
     fail(Code::Corrupt, "not an nnc frame (bad magic): the data is not an nnc archive or is damaged");
@@ -252,8 +255,6 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
     if (model->id != frameModel)
       fail(Code::ModelMismatch, "frame was written with model " + hex64(frameModel) + " but model " +
                                     model->idHex + " was given; load model " + hex64(frameModel) + " to decode it");
-    const Kernels& kern = kernelsFor(simd);
-    const int nThreads = resolveThreads(threads);
     const uint64_t nLanes = (static_cast<uint64_t>(N) + laneSize - 1) / laneSize;
     const uint8_t* table = frame + kFrameHeader;
     std::vector<uint64_t> offs(nLanes + 1);

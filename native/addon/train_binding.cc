@@ -1,0 +1,725 @@
+// Node binding of the float trainer (native/train): class Trainer.
+//
+//   new Trainer({ k, E, hidden, alphabet, seed, threads, lr, beta1, beta2, eps,
+//                 batch, microBatch, laneSize, simd })
+//   setData(train: Uint8Array[], valid: Uint8Array[])             copies the bytes
+//   trainEpoch({ lasso, lassoEmbed, maxSamples }, onProgress?)  -> Promise<{ bits, samples, seconds, cancelled, epoch, step }>
+//   evaluate('train' | 'valid', maxSamples?)                   -> Promise<bits per byte>
+//   activationStats(maxSamples?, 'train' | 'valid')            -> Promise<{ layers, samples, embedMaxAbs }>
+//   cancel()                                                   -> boolean (was something running)
+//   groupRms(), prune(threshold = 1e-3), checkpoint(), Trainer.restore(buf, { threads, simd })
+//   setFakeQuant(params | null), exportFloat(), setOptimizer({ lr, beta1, beta2, eps, batch }), info()
+//
+// Rules (as in addon.cc): no C++ exception crosses into JS; every failure is
+// a JS Error with a stable .code (ERR_NNC_INVALID_ARG, ERR_NNC_CORRUPT,
+// ERR_NNC_UNSUPPORTED, ERR_NNC_INTERNAL; ERR_NNC_BUSY while an async call is
+// in flight; ABORT_ERR for a cancelled evaluate / activationStats). Every
+// argument is checked before anything is allocated. The long calls run on
+// the libuv pool (the trainer's own threads under it) and never block the
+// event loop; the worker holds a reference to the JS object so it cannot be
+// collected mid-call, and every other method refuses to run meanwhile.
+#include <napi.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "../core/cpu_features.h"
+#include "../core/errors.h"
+#include "../train/trainer.h"
+
+namespace {
+
+namespace tr = nnc::train;
+using nnc::Code;
+
+constexpr const char* kBusy = "ERR_NNC_BUSY";
+constexpr const char* kAborted = "ABORT_ERR";
+
+Napi::Error trainError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+[[noreturn]] void badArg(const std::string& name, const std::string& expected, const std::string& got) {
+  throw nnc::Error(Code::InvalidArg, "Expected " + expected + " for " + name + " but received " + got);
+}
+
+std::string describe(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsNumber()) return std::to_string(v.As<Napi::Number>().DoubleValue());
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
+  if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value().substr(0, 40) + "\"";
+  if (v.IsTypedArray()) return "a typed array";
+  if (v.IsArray()) return "an array";
+  if (v.IsFunction()) return "a function";
+  return "an object";
+}
+
+// Maps a C++ exception (inside a catch block) to (code, message).
+void classify(const char** code, std::string* msg) {
+  try {
+    throw;
+  } catch (const nnc::Error& e) {
+    *code = nnc::codeString(e.code());
+    *msg = e.message();
+  } catch (const tr::Cancelled&) {
+    *code = kAborted;
+    *msg = "the operation was cancelled";
+  } catch (const std::bad_alloc&) {
+    *code = "ERR_NNC_INTERNAL";
+    *msg = "out of memory in the trainer; use a smaller batch, microBatch or network";
+  } catch (const std::exception& e) {
+    *code = "ERR_NNC_INTERNAL";
+    *msg = std::string("internal error in the trainer: ") + e.what();
+  } catch (...) {
+    *code = "ERR_NNC_INTERNAL";
+    *msg = "internal error in the trainer (unknown exception)";
+  }
+}
+
+template <class Fn>
+Napi::Value guard(const Napi::CallbackInfo& info, Fn fn) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    const char* code;
+    std::string msg;
+    classify(&code, &msg);
+    throw trainError(info.Env(), code, msg);
+  }
+}
+
+// ---- argument readers ---------------------------------------------------------
+
+double numberArg(const Napi::Value& v, const std::string& name) {
+  if (!v.IsNumber()) badArg(name, "a number", describe(v));
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+long long intArg(const Napi::Value& v, const std::string& name, long long lo, long long hi) {
+  if (!v.IsNumber()) badArg(name, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", describe(v));
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < double(lo) || d > double(hi))
+    badArg(name, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", describe(v));
+  return static_cast<long long>(d);
+}
+
+// maxSamples: a non-negative safe integer (0 = all).
+uint64_t countArg(const Napi::Value& v, const std::string& name) {
+  if (v.IsUndefined() || v.IsNull()) return 0;
+  return static_cast<uint64_t>(intArg(v, name, 0, 9007199254740991LL));
+}
+
+struct ByteView {
+  const uint8_t* data;
+  size_t len;
+};
+
+ByteView bytesArg(const Napi::Value& v, const std::string& name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    badArg(name, "a Uint8Array or Buffer", describe(v));
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+  return {a.Data(), a.ByteLength()};
+}
+
+std::vector<ByteView> segmentsArg(const Napi::Value& v, const std::string& name) {
+  if (v.IsUndefined() || v.IsNull()) return {};
+  if (!v.IsArray()) badArg(name, "an array of Uint8Array", describe(v));
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<ByteView> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(bytesArg(a.Get(i), name + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+std::vector<float> floatsArg(const Napi::Value& v, const std::string& name) {
+  std::vector<float> out;
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
+    Napi::Float32Array f = v.As<Napi::Float32Array>();
+    out.assign(f.Data(), f.Data() + f.ElementLength());
+  } else if (v.IsArray()) {
+    Napi::Array a = v.As<Napi::Array>();
+    if (a.Length() > 65536) badArg(name, "at most 65536 numbers", std::to_string(a.Length()) + " items");
+    for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(float(numberArg(a.Get(i), name + "[" + std::to_string(i) + "]")));
+  } else {
+    badArg(name, "an array of numbers or a Float32Array", describe(v));
+  }
+  return out;
+}
+
+nnc::Simd simdArg(const Napi::Value& v) {
+  if (v.IsUndefined()) return nnc::Simd::Auto;
+  if (!v.IsString()) badArg("simd", "'auto', 'scalar', 'avx2' or 'avx512'", describe(v));
+  return nnc::parseSimd(v.As<Napi::String>().Utf8Value());
+}
+
+bool whichArg(const Napi::Value& v) {
+  if (v.IsUndefined()) return false;
+  if (v.IsString()) {
+    const std::string s = v.As<Napi::String>().Utf8Value();
+    if (s == "train") return false;
+    if (s == "valid") return true;
+  }
+  badArg("which", "'train' or 'valid'", describe(v));
+}
+
+// Rejects keys a caller misspelled: a silently ignored option is a bug.
+void onlyKeys(const Napi::Object& o, const std::string& what, std::initializer_list<const char*> keys) {
+  Napi::Array names = o.GetPropertyNames();
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    const std::string k = names.Get(i).ToString().Utf8Value();
+    bool ok = false;
+    for (const char* key : keys) ok |= k == key;
+    if (!ok) badArg(what, "only known options", "unknown option \"" + k + "\"");
+  }
+}
+
+Napi::Object optionsArg(const Napi::Value& v, const std::string& name) {
+  if (v.IsUndefined() || v.IsNull()) return Napi::Object::New(v.Env());
+  if (!v.IsObject() || v.IsArray() || v.IsFunction()) badArg(name, "an options object", describe(v));
+  return v.As<Napi::Object>();
+}
+
+Napi::Float32Array toF32(Napi::Env env, const float* p, size_t n) {
+  Napi::Float32Array a = Napi::Float32Array::New(env, n);
+  if (n) std::memcpy(a.Data(), p, n * sizeof(float));
+  return a;
+}
+
+Napi::Array intArray(Napi::Env env, const std::vector<int>& v) {
+  Napi::Array a = Napi::Array::New(env, v.size());
+  for (size_t i = 0; i < v.size(); ++i) a.Set(uint32_t(i), v[i]);
+  return a;
+}
+
+// ---- the class ------------------------------------------------------------------
+
+class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env, Napi::FunctionReference* self) {
+    return DefineClass(env, "Trainer",
+                       {InstanceMethod<&TrainerWrap::SetData>("setData"),
+                        InstanceMethod<&TrainerWrap::TrainEpoch>("trainEpoch"),
+                        InstanceMethod<&TrainerWrap::Evaluate>("evaluate"),
+                        InstanceMethod<&TrainerWrap::ActivationStats>("activationStats"),
+                        InstanceMethod<&TrainerWrap::Cancel>("cancel"),
+                        InstanceMethod<&TrainerWrap::GroupRms>("groupRms"),
+                        InstanceMethod<&TrainerWrap::Prune>("prune"),
+                        InstanceMethod<&TrainerWrap::Checkpoint>("checkpoint"),
+                        InstanceMethod<&TrainerWrap::SetFakeQuant>("setFakeQuant"),
+                        InstanceMethod<&TrainerWrap::ExportFloat>("exportFloat"),
+                        InstanceMethod<&TrainerWrap::SetOptimizer>("setOptimizer"),
+                        InstanceMethod<&TrainerWrap::Info>("info"),
+                        InstanceAccessor<&TrainerWrap::Busy>("busy"),
+                        StaticMethod<&TrainerWrap::Restore>("restore", napi_default, self)});
+  }
+
+  explicit TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
+    Napi::Env env = info.Env();
+    try {
+      if (info.Length() == 1 && info[0].IsExternal()) {
+        // From Trainer.restore: adopt the restored trainer.
+        auto* p = info[0].As<Napi::External<std::unique_ptr<tr::Trainer>>>().Data();
+        trainer_ = std::move(*p);
+        return;
+      }
+      trainer_.reset(new tr::Trainer(configArg(info[0])));
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (...) {
+      const char* code;
+      std::string msg;
+      classify(&code, &msg);
+      throw trainError(env, code, msg);
+    }
+  }
+
+  tr::Trainer& trainer() { return *trainer_; }
+  std::atomic<bool> cancel{false};
+  bool busy = false;
+
+ private:
+  static tr::TrainConfig configArg(const Napi::Value& v) {
+    Napi::Object o = optionsArg(v, "options");
+    onlyKeys(o, "options",
+             {"k", "E", "hidden", "alphabet", "seed", "threads", "lr", "beta1", "beta2", "eps", "batch", "microBatch",
+              "laneSize", "simd"});
+    tr::TrainConfig c;
+    auto has = [&](const char* k) { return o.Has(k) && !o.Get(k).IsUndefined(); };
+    if (has("k")) c.k = int(intArg(o.Get("k"), "k", 1, 64));
+    if (has("E")) c.E = int(intArg(o.Get("E"), "E", 1, 64));
+    if (has("hidden")) {
+      Napi::Value h = o.Get("hidden");
+      if (!h.IsArray() || h.As<Napi::Array>().Length() < 1 || h.As<Napi::Array>().Length() > tr::kMaxLayers)
+        badArg("hidden", "an array of 1 to 4 layer widths", describe(h));
+      c.hidden.clear();
+      Napi::Array a = h.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); ++i)
+        c.hidden.push_back(int(intArg(a.Get(i), "hidden[" + std::to_string(i) + "]", 1, 4096)));
+    }
+    if (has("alphabet")) {
+      const ByteView b = bytesArg(o.Get("alphabet"), "alphabet");
+      c.alphabet.assign(b.data, b.data + b.len);
+    } else {
+      for (int i = 0; i < 256; ++i) c.alphabet.push_back(uint8_t(i));
+    }
+    if (has("seed")) {
+      Napi::Value s = o.Get("seed");
+      if (s.IsBigInt()) {
+        bool lossless = false;
+        c.seed = s.As<Napi::BigInt>().Uint64Value(&lossless);
+        if (!lossless) badArg("seed", "an integer in [0, 2^64)", "a BigInt out of range");
+      } else {
+        c.seed = uint64_t(intArg(s, "seed", 0, 9007199254740991LL));
+      }
+    }
+    if (has("threads")) c.threads = int(intArg(o.Get("threads"), "threads", 0, 256));
+    if (has("lr")) c.lr = numberArg(o.Get("lr"), "lr");
+    if (has("beta1")) c.beta1 = numberArg(o.Get("beta1"), "beta1");
+    if (has("beta2")) c.beta2 = numberArg(o.Get("beta2"), "beta2");
+    if (has("eps")) c.eps = numberArg(o.Get("eps"), "eps");
+    if (has("batch")) c.batch = int(intArg(o.Get("batch"), "batch", 1, 1 << 20));
+    if (has("microBatch")) c.microBatch = int(intArg(o.Get("microBatch"), "microBatch", 1, 1 << 16));
+    if (has("laneSize")) c.laneSize = int(intArg(o.Get("laneSize"), "laneSize", 1, 1 << 24));
+    if (has("simd")) c.simd = simdArg(o.Get("simd"));
+    tr::validateConfig(c);
+    return c;
+  }
+
+  // Every method but cancel() and busy refuses to run while an async call is in flight.
+  void checkIdle(Napi::Env env) const {
+    if (busy)
+      throw trainError(env, kBusy,
+                       "the trainer is busy with a trainEpoch/evaluate/activationStats call; await it (or call cancel()) first");
+  }
+
+  Napi::Value SetData(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      checkIdle(info.Env());
+      const std::vector<ByteView> t = segmentsArg(info[0], "train"), v = segmentsArg(info[1], "valid");
+      std::vector<std::pair<const uint8_t*, size_t>> tv, vv;
+      for (const auto& b : t) tv.push_back({b.data, b.len});
+      for (const auto& b : v) vv.push_back({b.data, b.len});
+      trainer_->setData(tv, vv);
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value TrainEpoch(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value ActivationStats(const Napi::CallbackInfo& info);
+
+  Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    const bool was = busy;
+    if (busy) cancel = true;
+    return Napi::Boolean::New(info.Env(), was);
+  }
+
+  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy); }
+
+  Napi::Value GroupRms(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      checkIdle(env);
+      const tr::GroupRms r = trainer_->groupRms();
+      Napi::Object o = Napi::Object::New(env);
+      Napi::Array layers = Napi::Array::New(env, r.in.size());
+      for (size_t l = 0; l < r.in.size(); ++l) {
+        Napi::Object ly = Napi::Object::New(env);
+        ly.Set("in", toF32(env, r.in[l].data(), r.in[l].size()));
+        ly.Set("out", toF32(env, r.out[l].data(), r.out[l].size()));
+        layers.Set(uint32_t(l), ly);
+      }
+      o.Set("layers", layers);
+      o.Set("embed", toF32(env, r.embed.data(), r.embed.size()));
+      return o;
+    });
+  }
+
+  Napi::Value Prune(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      checkIdle(env);
+      const double thr = info[0].IsUndefined() ? 1e-3 : numberArg(info[0], "threshold");
+      const tr::PruneResult r = trainer_->prune(thr);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("removed", intArray(env, r.removed));
+      o.Set("embedRemoved", r.embedRemoved);
+      o.Set("hidden", intArray(env, r.hidden));
+      o.Set("E", r.E);
+      return o;
+    });
+  }
+
+  Napi::Value Checkpoint(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      checkIdle(info.Env());
+      std::vector<uint8_t> b = trainer_->checkpoint();
+      return Napi::Buffer<uint8_t>::Copy(info.Env(), b.data(), b.size());
+    });
+  }
+
+  static Napi::Value Restore(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      const ByteView b = bytesArg(info[0], "checkpoint");
+      Napi::Object o = optionsArg(info[1], "options");
+      onlyKeys(o, "options", {"threads", "simd"});
+      const int threads = o.Has("threads") && !o.Get("threads").IsUndefined() ? int(intArg(o.Get("threads"), "threads", 0, 256)) : 0;
+      const nnc::Simd simd = simdArg(o.Get("simd"));
+      std::unique_ptr<tr::Trainer> t = tr::Trainer::restore(b.data, b.len, threads, simd);
+      auto* ctor = static_cast<Napi::FunctionReference*>(info.Data());
+      return ctor->New({Napi::External<std::unique_ptr<tr::Trainer>>::New(env, &t)});
+    });
+  }
+
+  Napi::Value SetFakeQuant(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      checkIdle(env);
+      if (info[0].IsNull() || info[0].IsUndefined()) {
+        trainer_->setFakeQuant(nullptr);
+        return env.Undefined();
+      }
+      Napi::Object o = optionsArg(info[0], "fakeQuant");
+      onlyKeys(o, "fakeQuant", {"embedScale", "actScale", "weightScale"});
+      tr::FakeQuant fq;
+      if (o.Has("embedScale") && !o.Get("embedScale").IsUndefined()) fq.embedScale = float(numberArg(o.Get("embedScale"), "embedScale"));
+      fq.actScale = floatsArg(o.Get("actScale"), "actScale");
+      if (o.Has("weightScale") && !o.Get("weightScale").IsUndefined()) {
+        Napi::Value w = o.Get("weightScale");
+        if (!w.IsArray()) badArg("weightScale", "an array (one entry per hidden layer, then the output layer)", describe(w));
+        Napi::Array a = w.As<Napi::Array>();
+        if (a.Length() > tr::kMaxLayers + 1) badArg("weightScale", "at most 5 entries", std::to_string(a.Length()) + " entries");
+        for (uint32_t i = 0; i < a.Length(); ++i) {
+          Napi::Value e = a.Get(i);
+          const std::string name = "weightScale[" + std::to_string(i) + "]";
+          if (e.IsNull() || e.IsUndefined()) fq.weightScale.emplace_back();
+          else if (e.IsNumber()) fq.weightScale.push_back({float(numberArg(e, name))});
+          else fq.weightScale.push_back(floatsArg(e, name));
+        }
+      }
+      trainer_->setFakeQuant(&fq);
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value ExportFloat(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      checkIdle(env);
+      const tr::FloatModel f = trainer_->exportFloat();
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("k", f.arch.k);
+      o.Set("E", f.arch.E);
+      o.Set("A", f.arch.A);
+      o.Set("hidden", intArray(env, f.arch.H));
+      o.Set("alphabet", Napi::Uint8Array::New(env, f.alphabet.size()));
+      if (!f.alphabet.empty())
+        std::memcpy(o.Get("alphabet").As<Napi::Uint8Array>().Data(), f.alphabet.data(), f.alphabet.size());
+      o.Set("emb", toF32(env, f.emb.data(), f.emb.size()));
+      Napi::Array layers = Napi::Array::New(env, f.W.size());
+      for (size_t l = 0; l < f.W.size(); ++l) {
+        Napi::Object ly = Napi::Object::New(env);
+        ly.Set("W", toF32(env, f.W[l].data(), f.W[l].size()));
+        ly.Set("b", toF32(env, f.b[l].data(), f.b[l].size()));
+        layers.Set(uint32_t(l), ly);
+      }
+      o.Set("layers", layers);
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("W", toF32(env, f.Wo.data(), f.Wo.size()));
+      out.Set("b", toF32(env, f.bo.data(), f.bo.size()));
+      o.Set("out", out);
+      return o;
+    });
+  }
+
+  Napi::Value SetOptimizer(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      checkIdle(info.Env());
+      Napi::Object o = optionsArg(info[0], "options");
+      onlyKeys(o, "options", {"lr", "beta1", "beta2", "eps", "batch"});
+      const tr::TrainConfig& c = trainer_->config();
+      auto num = [&](const char* k, double d) { return o.Has(k) && !o.Get(k).IsUndefined() ? numberArg(o.Get(k), k) : d; };
+      const int batch = o.Has("batch") && !o.Get("batch").IsUndefined() ? int(intArg(o.Get("batch"), "batch", 1, 1 << 20)) : c.batch;
+      trainer_->setOptimizer(num("lr", c.lr), num("beta1", c.beta1), num("beta2", c.beta2), num("eps", c.eps), batch);
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      checkIdle(env);
+      const tr::Trainer& t = *trainer_;
+      const tr::TrainConfig& c = t.config();
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("k", t.arch().k);
+      o.Set("E", t.arch().E);
+      o.Set("A", t.arch().A);
+      o.Set("hidden", intArray(env, t.arch().H));
+      o.Set("params", double(t.paramCount()));
+      o.Set("step", double(t.step()));
+      o.Set("epoch", double(t.epoch()));
+      o.Set("threads", t.threads());
+      o.Set("simd", Napi::String::New(env, t.simdName()));
+      o.Set("seed", double(c.seed));
+      o.Set("lr", c.lr);
+      o.Set("beta1", c.beta1);
+      o.Set("beta2", c.beta2);
+      o.Set("eps", c.eps);
+      o.Set("batch", c.batch);
+      o.Set("microBatch", c.microBatch);
+      o.Set("laneSize", c.laneSize);
+      o.Set("trainBytes", double(t.trainSize()));
+      o.Set("validBytes", double(t.validSize()));
+      o.Set("fakeQuant", Napi::Boolean::New(env, t.fakeQuantEnabled()));
+      return o;
+    });
+  }
+
+  std::unique_ptr<tr::Trainer> trainer_;
+};
+
+// ---- async calls ------------------------------------------------------------------
+
+// Marks the wrapper busy for the worker's lifetime and keeps it alive.
+class Lease {
+ public:
+  Lease(TrainerWrap* w, const Napi::Object& self) : w_(w), ref_(Napi::Persistent(self)) {
+    w_->busy = true;
+    w_->cancel = false;
+  }
+  ~Lease() { w_->busy = false; }
+  TrainerWrap* w() const { return w_; }
+
+ private:
+  TrainerWrap* w_;
+  Napi::ObjectReference ref_;
+};
+
+struct Progress {
+  uint64_t done, total;
+  double bits;
+};
+
+class EpochWorker : public Napi::AsyncProgressWorker<Progress> {
+ public:
+  EpochWorker(Napi::Env env, TrainerWrap* w, const Napi::Object& self, tr::EpochOptions o, Napi::Value onProgress)
+      : Napi::AsyncProgressWorker<Progress>(env, "nnc-train-epoch"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        lease_(w, self),
+        opts_(o) {
+    if (onProgress.IsFunction()) progress_ = Napi::Persistent(onProgress.As<Napi::Function>());
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute(const ExecutionProgress& p) override {
+    try {
+      const bool report = !progress_.IsEmpty();
+      result_ = lease_.w()->trainer().trainEpoch(
+          opts_,
+          [&](uint64_t done, uint64_t total, double bits) {
+            if (report) {
+              const Progress pr{done, total, bits};
+              p.Send(&pr, 1);
+            }
+          },
+          &lease_.w()->cancel);
+    } catch (...) {
+      classify(&code_, &msg_);
+      SetError(msg_);
+    }
+  }
+
+  void OnProgress(const Progress* data, size_t count) override {
+    if (!count || progress_.IsEmpty() || !callbackError_.IsEmpty()) return;
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    const Progress& pr = data[count - 1];
+    try {
+      progress_.Call({Napi::Number::New(env, double(pr.done)), Napi::Number::New(env, double(pr.total)),
+                      Napi::Number::New(env, pr.bits)});
+    } catch (const Napi::Error& e) {
+      // A throwing callback stops the epoch (at the next batch) and rejects with its error.
+      callbackError_ = Napi::Persistent(e.Value());
+      lease_.w()->cancel = true;
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (!callbackError_.IsEmpty()) {
+      deferred_.Reject(callbackError_.Value());
+      return;
+    }
+    const tr::Trainer& t = lease_.w()->trainer();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("bits", result_.bits);
+    o.Set("samples", double(result_.samples));
+    o.Set("seconds", result_.seconds);
+    o.Set("cancelled", Napi::Boolean::New(env, result_.cancelled));
+    o.Set("epoch", double(t.epoch()));
+    o.Set("step", double(t.step()));
+    deferred_.Resolve(o);
+  }
+
+  void OnError(const Napi::Error&) override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    deferred_.Reject(trainError(env, code_, msg_).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Lease lease_;
+  tr::EpochOptions opts_;
+  Napi::FunctionReference progress_;
+  Napi::Reference<Napi::Value> callbackError_;
+  tr::EpochResult result_;
+  const char* code_ = "ERR_NNC_INTERNAL";
+  std::string msg_;
+};
+
+// evaluate / activationStats: a forward-only pass on the pool.
+class ForwardWorker : public Napi::AsyncWorker {
+ public:
+  enum Kind { kEvaluate, kStats };
+  ForwardWorker(Napi::Env env, TrainerWrap* w, const Napi::Object& self, Kind kind, bool valid, uint64_t maxSamples)
+      : Napi::AsyncWorker(env, "nnc-train-forward"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        lease_(w, self),
+        kind_(kind),
+        valid_(valid),
+        max_(maxSamples) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      tr::Trainer& t = lease_.w()->trainer();
+      if (kind_ == kEvaluate) bits_ = t.evaluate(valid_, max_, &lease_.w()->cancel);
+      else stats_ = t.activationStats(valid_, max_, &lease_.w()->cancel);
+    } catch (...) {
+      classify(&code_, &msg_);
+      SetError(msg_);
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (kind_ == kEvaluate) {
+      deferred_.Resolve(Napi::Number::New(env, bits_));
+      return;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array layers = Napi::Array::New(env, stats_.layers.size());
+    for (size_t l = 0; l < stats_.layers.size(); ++l) {
+      const auto& s = stats_.layers[l];
+      Napi::Object ly = Napi::Object::New(env);
+      ly.Set("max", s.max);
+      ly.Set("p99", s.p99);
+      ly.Set("p999", s.p999);
+      ly.Set("p9999", s.p9999);
+      ly.Set("p99999", s.p99999);
+      ly.Set("mean", s.mean);
+      ly.Set("zeroFraction", s.zeroFraction);
+      layers.Set(uint32_t(l), ly);
+    }
+    o.Set("layers", layers);
+    o.Set("samples", double(stats_.samples));
+    o.Set("embedMaxAbs", stats_.embedMaxAbs);
+    deferred_.Resolve(o);
+  }
+
+  void OnError(const Napi::Error&) override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    deferred_.Reject(trainError(env, code_, msg_).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Lease lease_;
+  Kind kind_;
+  bool valid_;
+  uint64_t max_;
+  double bits_ = 0;
+  tr::ActivationStats stats_;
+  const char* code_ = "ERR_NNC_INTERNAL";
+  std::string msg_;
+};
+
+Napi::Value TrainerWrap::TrainEpoch(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    checkIdle(env);
+    Napi::Object o = optionsArg(info[0], "options");
+    onlyKeys(o, "options", {"lasso", "lassoEmbed", "maxSamples"});
+    tr::EpochOptions eo;
+    if (o.Has("lasso") && !o.Get("lasso").IsUndefined()) eo.lasso = numberArg(o.Get("lasso"), "lasso");
+    if (o.Has("lassoEmbed") && !o.Get("lassoEmbed").IsUndefined()) eo.lassoEmbed = numberArg(o.Get("lassoEmbed"), "lassoEmbed");
+    eo.maxSamples = countArg(o.Get("maxSamples"), "maxSamples");
+    if (!std::isfinite(eo.lasso) || eo.lasso < 0) badArg("lasso", "a finite number >= 0", describe(o.Get("lasso")));
+    if (o.Has("lassoEmbed") && !o.Get("lassoEmbed").IsUndefined() && (!std::isfinite(eo.lassoEmbed) || eo.lassoEmbed < 0))
+      badArg("lassoEmbed", "a finite number >= 0", describe(o.Get("lassoEmbed")));
+    if (!info[1].IsUndefined() && !info[1].IsFunction()) badArg("onProgress", "a function", describe(info[1]));
+    if (trainer_->trainSize() == 0)
+      badArg("training data", "a non-empty training set (call setData first)", "an empty set");
+    auto* w = new EpochWorker(env, this, Value(), eo, info[1]);
+    Napi::Promise p = w->promise();
+    w->Queue();
+    return p;
+  });
+}
+
+Napi::Value TrainerWrap::Evaluate(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    checkIdle(env);
+    const bool valid = whichArg(info[0]);
+    const uint64_t n = countArg(info[1], "maxSamples");
+    if ((valid ? trainer_->validSize() : trainer_->trainSize()) == 0)
+      badArg("which", "a non-empty data set", valid ? "'valid' (empty)" : "'train' (empty)");
+    auto* w = new ForwardWorker(env, this, Value(), ForwardWorker::kEvaluate, valid, n);
+    Napi::Promise p = w->promise();
+    w->Queue();
+    return p;
+  });
+}
+
+Napi::Value TrainerWrap::ActivationStats(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    checkIdle(env);
+    const uint64_t n = countArg(info[0], "maxSamples");
+    const bool valid = whichArg(info[1]);
+    if ((valid ? trainer_->validSize() : trainer_->trainSize()) == 0)
+      badArg("which", "a non-empty data set", valid ? "'valid' (empty)" : "'train' (empty)");
+    auto* w = new ForwardWorker(env, this, Value(), ForwardWorker::kStats, valid, n);
+    Napi::Promise p = w->promise();
+    w->Queue();
+    return p;
+  });
+}
+
+}  // namespace
+
+// Adds `Trainer` to the addon's exports. Called from addon.cc's Init.
+void RegisterTrain(Napi::Env env, Napi::Object exports) {
+  // The constructor reference Trainer.restore uses; freed at env teardown.
+  auto* ctor = new Napi::FunctionReference();
+  env.AddCleanupHook([ctor]() { delete ctor; });
+  Napi::Function cls = TrainerWrap::Define(env, ctor);
+  *ctor = Napi::Persistent(cls);
+  exports.Set("Trainer", cls);
+}
