@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -53,7 +54,11 @@ Napi::Error trainError(Napi::Env env, const char* code, const std::string& messa
 std::string describe(const Napi::Value& v) {
   if (v.IsUndefined()) return "undefined";
   if (v.IsNull()) return "null";
-  if (v.IsNumber()) return std::to_string(v.As<Napi::Number>().DoubleValue());
+  if (v.IsNumber()) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.17g", v.As<Napi::Number>().DoubleValue());
+    return b;
+  }
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
   if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value().substr(0, 40) + "\"";
   if (v.IsTypedArray()) return "a typed array";
@@ -550,7 +555,7 @@ class EpochWorker : public Napi::AsyncProgressWorker<Progress> {
                       Napi::Number::New(env, pr.bits)});
     } catch (const Napi::Error& e) {
       // A throwing callback stops the epoch (at the next batch) and rejects with its error.
-      callbackError_ = Napi::Persistent(e.Value());
+      callbackError_ = Napi::Reference<Napi::Value>::New(e.Value(), 1);
       lease_.w()->cancel = true;
     }
   }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -27,6 +28,12 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
   fail(Code::InvalidArg, "Expected " + expected + " for " + name + " but received " + got);
 }
 
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
 void checkInt(const char* name, long long v, long long lo, long long hi) {
   if (v < lo || v > hi)
     invalid(name, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", std::to_string(v));
@@ -35,9 +42,8 @@ void checkInt(const char* name, long long v, long long lo, long long hi) {
 void checkReal(const char* name, double v, double lo, double hi, bool loOpen, bool hiOpen) {
   const bool ok = std::isfinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
   if (!ok)
-    invalid(name, std::string("a number in ") + (loOpen ? "(" : "[") + std::to_string(lo) + ", " + std::to_string(hi) +
-                      (hiOpen ? ")" : "]"),
-            std::to_string(v));
+    invalid(name, std::string("a number in ") + (loOpen ? "(" : "[") + num(lo) + ", " + num(hi) + (hiOpen ? ")" : "]"),
+            num(v));
 }
 
 }  // namespace
