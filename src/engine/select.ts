@@ -4,6 +4,7 @@
  * Forcing an engine that cannot load is an error that says why.
  */
 import { ErrorCodes, NncError, invalidArg } from '../errors.js';
+import { loadCpuEngine } from './cpu.js';
 import { tsEngine } from './ts/index.js';
 import type { Engine, EngineName } from './types.js';
 
@@ -20,13 +21,11 @@ let cpu: { engine?: Engine; error?: string } | undefined;
 
 function cpuEngine(): { engine?: Engine; error?: string } {
   if (!cpu) {
+    // The addon is loaded on first need; a broken addon never stops the ts engine.
     try {
-      // Loaded lazily so a broken addon never stops the ts engine from working.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require('./cpu.js') as { loadCpuEngine(): { engine?: Engine; error?: string } };
-      cpu = mod.loadCpuEngine();
+      cpu = loadCpuEngine();
     } catch (e) {
-      cpu = { error: `the cpu engine module failed to load: ${(e as Error).message}` };
+      cpu = { error: `the cpu engine failed to load: ${(e as Error).message}` };
     }
   }
   return cpu;
