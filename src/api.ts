@@ -60,8 +60,9 @@ export async function compress(input: Uint8Array | ArrayBuffer | string, opts?: 
     const m = modelOf(r).for(r.engine);
     const out: Uint8Array[] = [];
     for (const f of frames(data, r.frameSize)) {
+      // r carries the signal: an abort also stops the frame job in flight.
       throwIfAborted(r.signal);
-      out.push(await abortable(r.engine.compressFrameAsync(m, f, r), r.signal));
+      out.push(await r.engine.compressFrameAsync(m, f, r));
     }
     return concat(out);
   } catch (e) {
@@ -77,7 +78,7 @@ export async function decompress(input: Uint8Array | ArrayBuffer, opts?: CodecOp
     const out: Uint8Array[] = [];
     for (const f of splitFrames(data)) {
       throwIfAborted(r.signal);
-      out.push(await abortable(r.engine.decompressFrameAsync(modelFor(f, r, r.engine), f, r), r.signal));
+      out.push(await r.engine.decompressFrameAsync(modelFor(f, r, r.engine), f, r));
     }
     return concat(out);
   } catch (e) {
@@ -112,18 +113,6 @@ async function batch<I, O extends CodecOptions>(inputs: I[], opts: O | undefined
     }),
   );
   return out;
-}
-
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new NncError(ErrorCodes.ABORTED, 'the operation was aborted', { cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
-    );
-  });
 }
 
 /** Keep the caller's stack on errors that surface from async work. */

@@ -50,16 +50,26 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v;
 }
 
+/** The error of a cancelled call: ABORT_ERR, with the signal's reason as the cause. */
+export function abortError(reason?: unknown): NncError {
+  return new NncError(ErrorCodes.ABORTED, 'the operation was aborted', { cause: reason });
+}
+
 /**
  * Turn an error thrown by the native addon (a plain Error with a `code`) into
  * an NncError. `stackFrom` is an Error created *before* the async call, so the
  * user sees where they called us, not a libuv callback.
  */
 export function fromNative(e: unknown, stackFrom?: Error): Error {
-  if (e instanceof NncError) return e;
-  const err = e as { code?: string; message?: string };
-  const code = (err && typeof err.code === 'string' && CODES.has(err.code) ? err.code : ErrorCodes.INTERNAL) as ErrorCode;
-  const out = new NncError(code, err?.message ?? String(e), { cause: e });
+  let out: NncError;
+  if (e instanceof NncError) {
+    out = e;
+  } else {
+    const err = e as { code?: string; message?: string };
+    const code = (err && typeof err.code === 'string' && CODES.has(err.code) ? err.code : ErrorCodes.INTERNAL) as ErrorCode;
+    out = new NncError(code, err?.message ?? String(e), { cause: e });
+  }
+  const code = out.code;
   if (stackFrom?.stack) {
     out.stack = `${out.name} [${code}]: ${out.message}\n${stackFrom.stack.split('\n').slice(1).join('\n')}`;
   }

@@ -1,6 +1,6 @@
 /** Validation of the options every API call takes, in one message format. */
 import { availableParallelism } from 'node:os';
-import { ErrorCodes, NncError, invalidArg } from './errors.js';
+import { abortError, invalidArg } from './errors.js';
 import { selectEngine } from './engine/select.js';
 import type { Engine, EngineName } from './engine/types.js';
 import { DEFAULT_FRAME_SIZE, DEFAULT_LANE_SIZE, MAX_FRAME_CONTENT, MAX_LANE_SIZE } from './format/frame.js';
@@ -68,7 +68,5 @@ export function toBytes(input: unknown, name = 'input'): Uint8Array {
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new NncError(ErrorCodes.ABORTED, 'the operation was aborted', { cause: signal.reason });
-  }
+  if (signal?.aborted) throw abortError(signal.reason);
 }

@@ -9,6 +9,7 @@
 // layer (src/engine/cpu.ts) validates first with the project's message format.
 #include <napi.h>
 
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -215,6 +216,15 @@ Napi::Value Xxh64(const Napi::CallbackInfo& info) {
 // input Uint8Array and the model object until it is destroyed, so neither can
 // be collected while the thread pool reads them. Callers must not modify the
 // input while the call is in flight.
+//
+// Each call returns a cancel function. Calling it sets a flag that the frame
+// code polls between batches (native/core/frame.h, CancelFlag): the job stops
+// within one batch on every thread and calls back with an ABORT_ERR error,
+// and its buffers are freed before the callback runs. Cancelling a finished
+// job does nothing.
+
+// Frame jobs queued or running (for tests: after every callback ran, 0).
+std::atomic<int64_t> gActiveJobs{0};
 
 class FrameWorker : public Napi::AsyncWorker {
  public:
@@ -226,15 +236,20 @@ class FrameWorker : public Napi::AsyncWorker {
         compress_(compress),
         lane_(lane),
         threads_(threads),
-        simd_(simd) {
+        simd_(simd),
+        cancel_(std::make_shared<nnc::CancelFlag>(false)) {
     if (modelObj.IsObject()) modelRef_ = Napi::Persistent(modelObj.As<Napi::Object>());
     inputRef_ = Napi::Persistent(input.As<Napi::Object>());
+    ++gActiveJobs;
   }
+  ~FrameWorker() override { --gActiveJobs; }
+
+  std::shared_ptr<nnc::CancelFlag> cancelFlag() const { return cancel_; }
 
   void Execute() override {
     try {
-      out_ = compress_ ? nnc::compressFrame(*model_, bytes_.data, bytes_.len, lane_, threads_, simd_)
-                       : nnc::decompressFrame(model_.get(), bytes_.data, bytes_.len, threads_, simd_);
+      out_ = compress_ ? nnc::compressFrame(*model_, bytes_.data, bytes_.len, lane_, threads_, simd_, cancel_.get())
+                       : nnc::decompressFrame(model_.get(), bytes_.data, bytes_.len, threads_, simd_, cancel_.get());
     } catch (const nnc::Error& e) {
       code_ = nnc::codeString(e.code());
       SetError(e.message());
@@ -281,9 +296,24 @@ class FrameWorker : public Napi::AsyncWorker {
   uint32_t lane_;
   int threads_;
   nnc::Simd simd_;
+  std::shared_ptr<nnc::CancelFlag> cancel_;
   std::vector<uint8_t> out_;
   const char* code_ = "ERR_NNC_INTERNAL";
 };
+
+// Queue the worker; return the JS cancel function (it owns a reference to
+// the flag, so it stays valid after the worker is gone).
+Napi::Value queueWithCancel(Napi::Env env, FrameWorker* w) {
+  std::shared_ptr<nnc::CancelFlag> flag = w->cancelFlag();
+  Napi::Function cancel = Napi::Function::New(
+      env, [flag](const Napi::CallbackInfo& info) -> Napi::Value {
+        flag->store(true, std::memory_order_relaxed);
+        return info.Env().Undefined();
+      },
+      "cancel");
+  w->Queue();
+  return cancel;
+}
 
 Napi::Value CompressFrameAsync(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
@@ -294,9 +324,7 @@ Napi::Value CompressFrameAsync(const Napi::CallbackInfo& info) {
     const int threads = static_cast<int>(intArg(info[3], "threads", 0, 1024));
     const nnc::Simd simd = simdArg(info[4]);
     Napi::Function cb = callbackArg(info[5]);
-    auto* w = new FrameWorker(cb, info[0], m->model, info[1], c, true, lane, threads, simd);
-    w->Queue();
-    return env.Undefined();
+    return queueWithCancel(env, new FrameWorker(cb, info[0], m->model, info[1], c, true, lane, threads, simd));
   });
 }
 
@@ -308,10 +336,12 @@ Napi::Value DecompressFrameAsync(const Napi::CallbackInfo& info) {
     const int threads = static_cast<int>(intArg(info[2], "threads", 0, 1024));
     const nnc::Simd simd = simdArg(info[3]);
     Napi::Function cb = callbackArg(info[4]);
-    auto* w = new FrameWorker(cb, info[0], m ? m->model : nullptr, info[1], f, false, 0, threads, simd);
-    w->Queue();
-    return env.Undefined();
+    return queueWithCancel(env, new FrameWorker(cb, info[0], m ? m->model : nullptr, info[1], f, false, 0, threads, simd));
   });
+}
+
+Napi::Value ActiveJobs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(gActiveJobs.load()));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -327,6 +357,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("frequencies", Napi::Function::New(env, Frequencies, "frequencies"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
   exports.Set("xxh64", Napi::Function::New(env, Xxh64, "xxh64"));
+  exports.Set("activeJobs", Napi::Function::New(env, ActiveJobs, "activeJobs"));
   return exports;
 }
 

@@ -17,6 +17,7 @@ enum class Code {
   ModelMismatch,
   BadModel,
   InvalidArg,
+  Aborted,  // the caller cancelled the job (AbortSignal); Node's ABORT_ERR
   Internal,
 };
 
@@ -29,6 +30,7 @@ inline const char* codeString(Code c) {
     case Code::ModelMismatch: return "ERR_NNC_MODEL_MISMATCH";
     case Code::BadModel: return "ERR_NNC_BAD_MODEL";
     case Code::InvalidArg: return "ERR_NNC_INVALID_ARG";
+    case Code::Aborted: return "ABORT_ERR";
     case Code::Internal: return "ERR_NNC_INTERNAL";
   }
   return "ERR_NNC_INTERNAL";

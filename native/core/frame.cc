@@ -51,6 +51,12 @@ int resolveThreads(int threads) {
   return threads;
 }
 
+// Throw ABORT_ERR once the caller asked to stop.
+inline void pollCancel(const CancelFlag* cancel) {
+  if (cancel && cancel->load(std::memory_order_relaxed))
+    fail(Code::Aborted, "the operation was aborted");
+}
+
 // Run body(t) for t in [0, n) on n threads (the caller's thread runs t = 0)
 // and rethrow the first failure after all have joined.
 template <class Body>
@@ -102,11 +108,12 @@ std::vector<uint8_t> storedFrame(const Model* model, const uint8_t* content, siz
 // one position at a time (f = A frequencies).
 template <class Sink>
 void forwardRange(const Model& m, const Kernels& kern, const uint8_t* content, size_t p0, size_t p1,
-                  uint32_t laneSize, Sink sink) {
+                  uint32_t laneSize, const CancelFlag* cancel, Sink sink) {
   Forward fwd(m, kern);
   std::vector<uint16_t> ctx(static_cast<size_t>(kMaxBatch) * m.k);
   std::vector<uint32_t> f(static_cast<size_t>(kMaxBatch) * m.A);
   for (size_t p = p0; p < p1; p += kMaxBatch) {
+    pollCancel(cancel);
     const int P = static_cast<int>(std::min<size_t>(kMaxBatch, p1 - p));
     for (int q = 0; q < P; ++q) {
       const size_t pos = p + q;
@@ -129,11 +136,12 @@ void checkContentArgs(size_t len, uint32_t laneSize) {
 }  // namespace
 
 std::vector<uint8_t> compressFrame(const Model& m, const uint8_t* content, size_t len, uint32_t laneSize,
-                                   int threads, Simd simd) {
+                                   int threads, Simd simd, const CancelFlag* cancel) {
   checkContentArgs(len, laneSize);
   const Kernels& kern = kernelsFor(simd);
   const int nThreads = resolveThreads(threads);
   if (len == 0) return storedFrame(&m, content, 0);
+  pollCancel(cancel);
 
   // Phase 1: (f, c) of the coded symbol at every position, packed f | c << 16
   // (f <= 2^16 - (A-1) <= 65535 and c <= 65535). For an escaped byte this is
@@ -142,7 +150,7 @@ std::vector<uint8_t> compressFrame(const Model& m, const uint8_t* content, size_
   const int t1 = static_cast<int>(std::min<size_t>(nThreads, (len + kMaxBatch - 1) / kMaxBatch));
   parallel(t1, [&](int t) {
     const size_t p0 = len * t / t1, p1 = len * (t + 1) / t1;
-    forwardRange(m, kern, content, p0, p1, laneSize, [&](size_t pos, const uint32_t* f) {
+    forwardRange(m, kern, content, p0, p1, laneSize, cancel, [&](size_t pos, const uint32_t* f) {
       const uint32_t s = m.tokenOf[content[pos]];
       uint32_t c = 0;
       for (uint32_t i = 0; i < s; ++i) c += f[i];
@@ -162,6 +170,7 @@ std::vector<uint8_t> compressFrame(const Model& m, const uint8_t* content, size_
       emitted.clear();
       RansEncoder enc(emitted);
       for (size_t i = b; i-- > a;) {
+        if ((i & 0xFFFF) == 0) pollCancel(cancel);  // long lanes: poll every 64 Ki symbols
         const uint8_t x = content[i];
         if (m.tokenOf[x] == ESC) enc.put(256, static_cast<uint32_t>(x) << 8);
         enc.put(fc[i] & 0xFFFF, fc[i] >> 16);
@@ -200,74 +209,104 @@ std::vector<uint8_t> compressFrame(const Model& m, const uint8_t* content, size_
   return out;
 }
 
-std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, size_t len, int threads, Simd simd) {
-  // Arguments first, so a bad call fails the same way whatever the frame.
-  const Kernels& kern = kernelsFor(simd);
-  const int nThreads = resolveThreads(threads);
-  // --- header ------------------------------------------------------------------
+FrameHeader parseFrameHeader(const uint8_t* frame, size_t len, bool requireWhole) {
   if (len > 0 && std::memcmp(frame, kFrameMagic, std::min<size_t>(len, 4)) != 0)
     fail(Code::Corrupt, "not an nnc frame (bad magic): the data is not an nnc archive or is damaged");
   if (len < kFrameHeader)
     fail(Code::Truncated, "frame is truncated at byte " + std::to_string(len) +
                               " inside its 28-byte header: the file was cut short; recover the complete file");
-  const uint8_t version = frame[4], method = frame[5];
+  FrameHeader h;
+  const uint8_t version = frame[4];
+  h.method = frame[5];
   const uint16_t flags = static_cast<uint16_t>(frame[6] | (frame[7] << 8));
   if (version != 1)
     fail(Code::Unsupported, "frame version " + std::to_string(version) +
                                 " is not supported (this nnc-native reads version 1); upgrade nnc-native");
-  if (method > 1)
-    fail(Code::Unsupported, "frame method " + std::to_string(method) +
+  if (h.method > 1)
+    fail(Code::Unsupported, "frame method " + std::to_string(h.method) +
                                 " is unknown to this nnc-native (0 stored, 1 neural); upgrade nnc-native");
   if (flags != 0)
     fail(Code::Unsupported, "frame flags are set but reserved in version 1; this archive needs a newer nnc-native");
-  const uint64_t frameModel = rd64(frame + 8);
-  const uint32_t N = rd32(frame + 16), laneSize = rd32(frame + 20), B = rd32(frame + 24);
-  if (N > kMaxContent) fail(Code::Corrupt, "frame content size " + std::to_string(N) + " is over 2^26: the archive is damaged");
-  if (method == 0) {
-    if (laneSize != 0) fail(Code::Corrupt, "stored frame has a non-zero laneSize: the archive is damaged");
-    if (B != N) fail(Code::Corrupt, "stored frame payload size differs from its content size: the archive is damaged");
+  h.modelId = rd64(frame + 8);
+  h.N = rd32(frame + 16);
+  h.laneSize = rd32(frame + 20);
+  h.B = rd32(frame + 24);
+  if (h.N > kMaxContent)
+    fail(Code::Corrupt, "frame content size " + std::to_string(h.N) + " is over 2^26: the archive is damaged");
+  if (h.method == 0) {
+    if (h.laneSize != 0) fail(Code::Corrupt, "stored frame has a non-zero laneSize: the archive is damaged");
+    if (h.B != h.N) fail(Code::Corrupt, "stored frame payload size differs from its content size: the archive is damaged");
   } else {
-    if (N == 0) fail(Code::Corrupt, "neural frame with empty content: the archive is damaged");
-    if (laneSize < 1 || laneSize > kMaxLaneSize)
-      fail(Code::Corrupt, "frame laneSize " + std::to_string(laneSize) + " is outside 1..2^24: the archive is damaged");
+    if (h.N == 0) fail(Code::Corrupt, "neural frame with empty content: the archive is damaged");
+    if (h.laneSize < 1 || h.laneSize > kMaxLaneSize)
+      fail(Code::Corrupt, "frame laneSize " + std::to_string(h.laneSize) + " is outside 1..2^24: the archive is damaged");
     // Every lane needs a 4-byte table entry and a stream of at least 4 bytes.
-    const uint64_t nLanes = (static_cast<uint64_t>(N) + laneSize - 1) / laneSize;
-    if (8 * nLanes > B)
-      fail(Code::Corrupt, "frame payload of " + std::to_string(B) + " bytes cannot hold " + std::to_string(nLanes) +
+    h.nLanes = (static_cast<uint64_t>(h.N) + h.laneSize - 1) / h.laneSize;
+    if (8 * h.nLanes > h.B)
+      fail(Code::Corrupt, "frame payload of " + std::to_string(h.B) + " bytes cannot hold " + std::to_string(h.nLanes) +
                               " lanes: the archive is damaged");
   }
-  const uint64_t total = kFrameOverhead + static_cast<uint64_t>(B);
-  if (len < total)
-    fail(Code::Truncated, "frame is truncated at byte " + std::to_string(len) + " of " + std::to_string(total) +
+  h.frameSize = kFrameOverhead + static_cast<uint64_t>(h.B);
+  if (requireWhole && len < h.frameSize)
+    fail(Code::Truncated, "frame is truncated at byte " + std::to_string(len) + " of " + std::to_string(h.frameSize) +
                               ": the file was cut short; recover the complete file");
-  if (len > total)
-    fail(Code::Corrupt, "frame is followed by " + std::to_string(len - total) + " unexpected bytes");
+  return h;
+}
+
+std::vector<uint64_t> laneOffsets(const FrameHeader& h, const uint8_t* payload) {
+  // nLanes <= B / 8 (parseFrameHeader), so the table is smaller than the payload it describes.
+  std::vector<uint64_t> offs(h.nLanes + 1);
+  uint64_t off = 4 * h.nLanes;
+  for (uint64_t i = 0; i < h.nLanes; ++i) {
+    const uint32_t ln = rd32(payload + 4 * i);
+    if (ln < 4) fail(Code::Corrupt, "lane " + std::to_string(i) + " stream is shorter than 4 bytes: the archive is damaged");
+    offs[i] = off;
+    off += ln;
+    if (off > h.B) fail(Code::Corrupt, "lane table lengths exceed the frame payload: the archive is damaged");
+  }
+  offs[h.nLanes] = off;
+  if (off != h.B) fail(Code::Corrupt, "lane table lengths do not add up to the frame payload: the archive is damaged");
+  return offs;
+}
+
+std::vector<size_t> splitArchive(const uint8_t* data, size_t len) {
+  if (len == 0) fail(Code::Truncated, "archive is empty: an .nnc archive holds at least one frame");
+  std::vector<size_t> starts;
+  for (size_t p = 0; p < len;) {
+    // A frame is at least 36 bytes, so there are at most len / 36 of them.
+    const FrameHeader h = parseFrameHeader(data + p, len - p, true);
+    starts.push_back(p);
+    p += h.frameSize;
+  }
+  return starts;
+}
+
+std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, size_t len, int threads, Simd simd,
+                                     const CancelFlag* cancel) {
+  // Arguments first, so a bad call fails the same way whatever the frame.
+  const Kernels& kern = kernelsFor(simd);
+  const int nThreads = resolveThreads(threads);
+  const FrameHeader h = parseFrameHeader(frame, len, true);
+  if (len > h.frameSize)
+    fail(Code::Corrupt, "frame is followed by " + std::to_string(len - h.frameSize) + " unexpected bytes");
+  const uint32_t N = h.N, laneSize = h.laneSize, B = h.B;
   const uint64_t stored = rd64(frame + kFrameHeader + B);
+  pollCancel(cancel);
 
   std::vector<uint8_t> out;
-  if (method == 0) {
+  if (h.method == 0) {
     out.assign(frame + kFrameHeader, frame + kFrameHeader + N);
   } else {
     // --- neural: model, lane table --------------------------------------------
+    const uint64_t frameModel = h.modelId;
     if (!model)
       fail(Code::InvalidArg, "frame was written with model " + hex64(frameModel) +
                                     " but no model was given; load that model to decode it");
     if (model->id != frameModel)
       fail(Code::ModelMismatch, "frame was written with model " + hex64(frameModel) + " but model " +
                                     model->idHex + " was given; load model " + hex64(frameModel) + " to decode it");
-    const uint64_t nLanes = (static_cast<uint64_t>(N) + laneSize - 1) / laneSize;
-    const uint8_t* table = frame + kFrameHeader;
-    std::vector<uint64_t> offs(nLanes + 1);
-    uint64_t off = 4 * nLanes;
-    for (uint64_t i = 0; i < nLanes; ++i) {
-      const uint32_t ln = rd32(table + 4 * i);
-      if (ln < 4) fail(Code::Corrupt, "lane " + std::to_string(i) + " stream is shorter than 4 bytes: the archive is damaged");
-      offs[i] = off;
-      off += ln;
-      if (off > B) fail(Code::Corrupt, "lane table lengths exceed the frame payload: the archive is damaged");
-    }
-    offs[nLanes] = off;
-    if (off != B) fail(Code::Corrupt, "lane table lengths do not add up to the frame payload: the archive is damaged");
+    const uint64_t nLanes = h.nLanes;
+    const std::vector<uint64_t> offs = laneOffsets(h, frame + kFrameHeader);
 
     out.resize(N);
     const uint8_t* payload = frame + kFrameHeader;
@@ -286,8 +325,10 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
         const int G = static_cast<int>(std::min<uint64_t>(kMaxBatch, l1 - g));
         for (int q = 0; q < G; ++q) {
           const uint64_t lane = g + q;
-          if (!dec[q].init(payload + offs[lane], payload + offs[lane + 1]))
+          if (!dec[q].init(payload + offs[lane], payload + offs[lane + 1])) {
+            stop = true;
             fail(Code::Corrupt, "lane " + std::to_string(lane) + " has an invalid initial coder state: the archive is damaged");
+          }
         }
         // Only the frame's last lane can be shorter; its decoder leaves the
         // active set once it is done.
@@ -296,6 +337,7 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
         for (int q = 0; q < G; ++q) laneIdx[q] = q;
         for (size_t pos = 0; pos < longest; ++pos) {
           if (stop.load(std::memory_order_relaxed)) return;
+          pollCancel(cancel);
           // Drop lanes that are complete (shorter last lane).
           int P = 0;
           for (int a = 0; a < active; ++a) {
@@ -348,6 +390,18 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
   return out;
 }
 
+std::vector<uint8_t> decompressArchive(const Model* model, const uint8_t* data, size_t len, int threads, Simd simd,
+                                       const CancelFlag* cancel) {
+  const std::vector<size_t> starts = splitArchive(data, len);
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const size_t end = i + 1 < starts.size() ? starts[i + 1] : len;
+    const std::vector<uint8_t> part = decompressFrame(model, data + starts[i], end - starts[i], threads, simd, cancel);
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
 std::vector<uint32_t> frequencyTable(const Model& m, const uint8_t* content, size_t len, uint32_t laneSize,
                                      Simd simd) {
   checkContentArgs(len, laneSize);
@@ -355,7 +409,7 @@ std::vector<uint32_t> frequencyTable(const Model& m, const uint8_t* content, siz
     fail(Code::InvalidArg, "frequency table of " + std::to_string(len) + " positions is too large for a test call");
   const Kernels& kern = kernelsFor(simd);
   std::vector<uint32_t> table(len * static_cast<size_t>(m.A));
-  forwardRange(m, kern, content, 0, len, laneSize, [&](size_t pos, const uint32_t* f) {
+  forwardRange(m, kern, content, 0, len, laneSize, nullptr, [&](size_t pos, const uint32_t* f) {
     std::memcpy(table.data() + pos * m.A, f, sizeof(uint32_t) * m.A);
   });
   return table;

@@ -1,6 +1,8 @@
-// One archive frame (docs/FORMAT.md section 4.1): encode and decode.
+// One archive frame (docs/FORMAT.md section 4.1): encode and decode; and the
+// archive around it (concatenated frames, section 4).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -15,16 +17,60 @@ constexpr uint32_t kMaxLaneSize = 1u << 24;
 constexpr size_t kFrameHeader = 28;
 constexpr size_t kFrameOverhead = 36;  // header + trailing XXH64
 
+// Cooperative cancellation. A job given a flag polls it between batches of
+// work (at most kMaxBatch positions, or one lane of rANS coding, on each
+// thread) and, once it is set, throws Error(Code::Aborted) after every
+// thread stopped; its buffers are freed by the unwinding. Null: the job
+// cannot be cancelled.
+using CancelFlag = std::atomic<bool>;
+
+// A frame header that passed every check of section 4.1 that the header
+// alone allows: once parseFrameHeader returns, N, laneSize, B and nLanes may
+// size allocations (N <= 2^26, 8 * nLanes <= B, and B bytes are present when
+// the whole frame was required).
+struct FrameHeader {
+  uint8_t method = 0;  // 0 stored, 1 neural
+  uint64_t modelId = 0;
+  uint32_t N = 0, laneSize = 0, B = 0;
+  uint64_t nLanes = 0;     // 0 for stored frames
+  uint64_t frameSize = 0;  // 36 + B
+};
+
+// Parse the frame starting at p, of which `avail` bytes are present. Throws
+// ERR_NNC_CORRUPT (bad magic, invalid field), ERR_NNC_UNSUPPORTED (version,
+// method, flags) or ERR_NNC_TRUNCATED (fewer than 28 bytes; or, with
+// requireWhole, fewer than frameSize bytes) in the order the TypeScript
+// reader (src/format/frame.ts) checks them, so both engines report alike.
+FrameHeader parseFrameHeader(const uint8_t* p, size_t avail, bool requireWhole = true);
+
+// The lane table of a neural frame, checked against the payload: nLanes + 1
+// offsets into the payload (offs[0] = 4 * nLanes, offs[nLanes] = B), every
+// stream at least 4 bytes. `payload` holds the frame's B payload bytes.
+std::vector<uint64_t> laneOffsets(const FrameHeader& h, const uint8_t* payload);
+
+// Where each frame of an archive starts (section 4): every header is
+// validated and every frame must be complete; bytes after the last frame
+// that cannot start a frame are trailing garbage (ERR_NNC_CORRUPT), an
+// incomplete last frame is ERR_NNC_TRUNCATED, an empty archive too.
+// Payloads are not looked at.
+std::vector<size_t> splitArchive(const uint8_t* data, size_t len);
+
 // Encode `content` as one frame: neural (method 1) unless that payload would
 // not be smaller than the content, or the content is empty (then stored,
 // method 0). threads = 0 means one per hardware thread.
 std::vector<uint8_t> compressFrame(const Model& model, const uint8_t* content, size_t len, uint32_t laneSize,
-                                   int threads, Simd simd);
+                                   int threads, Simd simd, const CancelFlag* cancel = nullptr);
 
 // Decode exactly one frame (`frame` holds the whole frame and nothing else).
 // `model` may be null for stored frames. Throws nnc::Error with the codes of
 // section 4.3; never returns content whose checksum failed.
-std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, size_t len, int threads, Simd simd);
+std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, size_t len, int threads, Simd simd,
+                                     const CancelFlag* cancel = nullptr);
+
+// Decode a whole archive: splitArchive, then every frame in order, contents
+// concatenated (what the TypeScript facade's decompressSync does).
+std::vector<uint8_t> decompressArchive(const Model* model, const uint8_t* data, size_t len, int threads, Simd simd,
+                                       const CancelFlag* cancel = nullptr);
 
 // For tests: the full frequency table (len x A, row i = position i) that the
 // coder uses for `content` cut into lanes of laneSize.

@@ -4,9 +4,11 @@
 //   - round trips at boundary sizes, every variant pair (encode X, decode Y)
 //   - frames byte-identical across variants and thread counts
 //   - corrupt / truncated frames and hostile models give their codes
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -386,6 +388,66 @@ static void testArgs() {
   CHECK(decompressFrame(nullptr, e.data(), e.size(), 1, Simd::Auto).empty(), "empty decode");
 }
 
+// Cancellation: a set flag stops compress and decompress with ABORT_ERR,
+// before any work and in the middle of a long job on several threads; an
+// unset flag changes nothing. Archive splitting: concatenated frames decode,
+// trailing garbage and truncation fail with their codes.
+static void testCancelAndArchive() {
+  Rng r(9);
+  Spec want;
+  want.k = 8;
+  want.E = 8;
+  want.H = {64, 64};
+  // A tiny alphabet and runs: predictable, so the frames are neural.
+  Spec s = randomSpec(r, want, 4);
+  auto file = modelFile(s);
+  auto m = parseModel(file.data(), file.size());
+  std::vector<uint8_t> c(4 << 20, s.alphabet[0]);
+  for (size_t i = 0; i < c.size(); i += 97) c[i] = s.alphabet[1];
+  CancelFlag on{true}, off{false};
+  CHECK(codeOf([&] { compressFrame(*m, c.data(), c.size(), 4096, 2, Simd::Auto, &on); }) == "ABORT_ERR", "cancel before compress");
+  auto fr = compressFrame(*m, c.data(), 100000, 4096, 2, Simd::Auto, &off);
+  CHECK(fr == compressFrame(*m, c.data(), 100000, 4096, 1, Simd::Auto), "unset flag: same frame");
+  CHECK(codeOf([&] { decompressFrame(m.get(), fr.data(), fr.size(), 2, Simd::Auto, &on); }) == "ABORT_ERR", "cancel before decompress");
+  for (int dir = 0; dir < 2; ++dir) {
+    CancelFlag flag{false};
+    std::vector<uint8_t> big;
+    if (dir == 1) big = compressFrame(*m, c.data(), c.size(), 4096, 2, Simd::Auto);
+    CHECK(dir == 0 || big[5] == 1, "the frame to cancel is neural");
+    const auto t0 = std::chrono::steady_clock::now();
+    std::thread stopper([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      flag = true;
+    });
+    const std::string code = codeOf([&] {
+      if (dir == 0) compressFrame(*m, c.data(), c.size(), 4096, 2, Simd::Auto, &flag);
+      else decompressFrame(m.get(), big.data(), big.size(), 2, Simd::Auto, &flag);
+    });
+    stopper.join();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(code == "ABORT_ERR", "cancel mid-%s: %s", dir ? "decompress" : "compress", code.c_str());
+    CHECK(ms < 1000, "cancel mid-%s took %.0f ms", dir ? "decompress" : "compress", ms);
+  }
+  // Archives: two frames and a stored one, concatenated.
+  auto f1 = compressFrame(*m, c.data(), 5000, 1000, 1, Simd::Auto);
+  uint8_t noise[300];
+  for (auto& b : noise) b = static_cast<uint8_t>(r.next());
+  auto f2 = compressFrame(*m, noise, sizeof noise, 1000, 1, Simd::Auto);
+  std::vector<uint8_t> arc = f1;
+  arc.insert(arc.end(), f2.begin(), f2.end());
+  std::vector<uint8_t> want2(c.begin(), c.begin() + 5000);
+  want2.insert(want2.end(), noise, noise + sizeof noise);
+  CHECK(decompressArchive(m.get(), arc.data(), arc.size(), 1, Simd::Auto) == want2, "concatenated frames");
+  CHECK(splitArchive(arc.data(), arc.size()).size() == 2, "two frames");
+  auto garbage = arc;
+  garbage.push_back(0);
+  CHECK(codeOf([&] { decompressArchive(m.get(), garbage.data(), garbage.size(), 1, Simd::Auto); }) == "ERR_NNC_CORRUPT", "trailing garbage");
+  auto partial = arc;
+  partial.insert(partial.end(), f1.begin(), f1.begin() + 3);
+  CHECK(codeOf([&] { decompressArchive(m.get(), partial.data(), partial.size(), 1, Simd::Auto); }) == "ERR_NNC_TRUNCATED", "partial frame");
+  CHECK(codeOf([&] { decompressArchive(m.get(), arc.data(), 0, 1, Simd::Auto); }) == "ERR_NNC_TRUNCATED", "empty archive");
+}
+
 // Kernel-level: requant and freqs on hostile values (threshold edges,
 // extreme accumulators), every variant against scalar.
 static void testKernelEdges(uint64_t seed) {
@@ -465,6 +527,7 @@ int main(int argc, char** argv) {
   testXxh();
   testArgs();
   testHostileModels();
+  testCancelAndArchive();
   testKernelEdges(77);
   testModelFuzz(55);
   for (int i = 0; i < rounds; ++i) testFreqsAgainstReference(1000 + i);

@@ -9,9 +9,9 @@
  * Nothing here throws at import or load time: loadCpuEngine() returns
  * `{ error }` saying why the addon could not be used and what to do.
  */
-import { ErrorCodes, NncError, fromNative, invalidArg } from '../errors.js';
+import { ErrorCodes, NncError, abortError, fromNative, invalidArg } from '../errors.js';
 import { packageRoot } from '../package-root.js';
-import type { Engine, EngineModel, FrameOptions } from './types.js';
+import type { DecodeOptions, Engine, EngineModel, FrameOptions } from './types.js';
 
 export type SimdLevel = 'auto' | 'scalar' | 'avx2' | 'avx512';
 
@@ -29,17 +29,21 @@ interface NativeModel {
 }
 
 type Callback = (err: Error | null, out?: Buffer) => void;
+/** Returned by the async calls: stops the job (it then calls back with ABORT_ERR). */
+type Cancel = () => void;
 
 /** What native/addon/addon.cc exports. */
 export interface NativeAddon {
   loadModel(bytes: Uint8Array): NativeModel;
   compressFrame(model: NativeModel, content: Uint8Array, laneSize: number, threads: number, simd: SimdLevel): Buffer;
   decompressFrame(model: NativeModel | null, frame: Uint8Array, threads: number, simd: SimdLevel): Buffer;
-  compressFrameAsync(model: NativeModel, content: Uint8Array, laneSize: number, threads: number, simd: SimdLevel, cb: Callback): void;
-  decompressFrameAsync(model: NativeModel | null, frame: Uint8Array, threads: number, simd: SimdLevel, cb: Callback): void;
+  compressFrameAsync(model: NativeModel, content: Uint8Array, laneSize: number, threads: number, simd: SimdLevel, cb: Callback): Cancel;
+  decompressFrameAsync(model: NativeModel | null, frame: Uint8Array, threads: number, simd: SimdLevel, cb: Callback): Cancel;
   frequencies(model: NativeModel, content: Uint8Array, laneSize: number, simd: SimdLevel): Uint32Array;
   cpuFeatures(): CpuFeatures;
   xxh64(data: Uint8Array): string;
+  /** Frame jobs queued or running (0 once every callback has run). */
+  activeJobs(): number;
 }
 
 /** An EngineModel of the cpu engine: carries the native handle. */
@@ -144,6 +148,31 @@ function wrapModel(a: NativeAddon, bytes: Uint8Array): CpuEngineModel {
 }
 
 /**
+ * Start a native async job and settle with its result. An abort of `signal`
+ * calls the job's cancel function; the native side stops within one batch
+ * and calls back with ABORT_ERR after its buffers are freed, so the promise
+ * settles only once the job is really gone.
+ */
+function runAsync(start: (cb: Callback) => Cancel, signal: AbortSignal | undefined, stack: Error): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    try {
+      if (signal?.aborted) throw abortError(signal.reason);
+      let cancel: Cancel | undefined;
+      const onAbort = (): void => cancel?.();
+      cancel = start((err, out) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (!err) resolve(out!);
+        else if ((err as { code?: string }).code === ErrorCodes.ABORTED) reject(fromNative(abortError(signal?.reason), stack));
+        else reject(fromNative(err, stack));
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    } catch (e) {
+      reject(fromNative(e, stack));
+    }
+  });
+}
+
+/**
  * A cpu engine bound to one SIMD level (default: NNC_SIMD, else 'auto').
  * Throws NncError when the addon does not load or the level is unavailable.
  */
@@ -173,7 +202,7 @@ export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
         throw fromNative(e);
       }
     },
-    decompressFrame(model: EngineModel | null, frame: Uint8Array, o: { threads: number }): Uint8Array {
+    decompressFrame(model: EngineModel | null, frame: Uint8Array, o: DecodeOptions): Uint8Array {
       const m = nativeOf(a, model, true);
       checkBytes(frame, 'frame');
       const threads = checkInt(o?.threads, 'threads', 0, MAX_THREADS);
@@ -185,34 +214,30 @@ export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
     },
     compressFrameAsync(model: EngineModel, content: Uint8Array, o: FrameOptions): Promise<Uint8Array> {
       const stack = new Error();
-      return new Promise((resolve, reject) => {
-        try {
+      return runAsync(
+        (cb) => {
           const m = nativeOf(a, model, false)!;
           checkBytes(content, 'content');
           const lane = checkInt(o?.laneSize, 'laneSize', 1, MAX_LANE);
           const threads = checkInt(o?.threads, 'threads', 0, MAX_THREADS);
-          a.compressFrameAsync(m, content, lane, threads, simd, (err, out) =>
-            err ? reject(fromNative(err, stack)) : resolve(out!),
-          );
-        } catch (e) {
-          reject(fromNative(e, stack));
-        }
-      });
+          return a.compressFrameAsync(m, content, lane, threads, simd, cb);
+        },
+        o?.signal,
+        stack,
+      );
     },
-    decompressFrameAsync(model: EngineModel | null, frame: Uint8Array, o: { threads: number }): Promise<Uint8Array> {
+    decompressFrameAsync(model: EngineModel | null, frame: Uint8Array, o: DecodeOptions): Promise<Uint8Array> {
       const stack = new Error();
-      return new Promise((resolve, reject) => {
-        try {
+      return runAsync(
+        (cb) => {
           const m = nativeOf(a, model, true);
           checkBytes(frame, 'frame');
           const threads = checkInt(o?.threads, 'threads', 0, MAX_THREADS);
-          a.decompressFrameAsync(m, frame, threads, simd, (err, out) =>
-            err ? reject(fromNative(err, stack)) : resolve(out!),
-          );
-        } catch (e) {
-          reject(fromNative(e, stack));
-        }
-      });
+          return a.decompressFrameAsync(m, frame, threads, simd, cb);
+        },
+        o?.signal,
+        stack,
+      );
     },
     frequencies(model: EngineModel, content: Uint8Array, laneSize: number): Uint32Array {
       const m = nativeOf(a, model, false)!;

@@ -15,6 +15,14 @@ export interface EngineModel {
 export interface FrameOptions {
   laneSize: number;
   threads: number;
+  /** Async calls only: cancels the job (see Engine). */
+  signal?: AbortSignal;
+}
+
+export interface DecodeOptions {
+  threads: number;
+  /** Async calls only: cancels the job (see Engine). */
+  signal?: AbortSignal;
 }
 
 export interface Engine {
@@ -24,8 +32,12 @@ export interface Engine {
   /** Encode one frame whose content is `content` (≤ 2^26 bytes). */
   compressFrame(model: EngineModel, content: Uint8Array, opts: FrameOptions): Uint8Array;
   /** Decode exactly one frame (`frame` holds the whole frame, nothing more). Model may be null for stored frames. */
-  decompressFrame(model: EngineModel | null, frame: Uint8Array, opts: { threads: number }): Uint8Array;
-  /** Same as above, off the main thread. */
+  decompressFrame(model: EngineModel | null, frame: Uint8Array, opts: DecodeOptions): Uint8Array;
+  /**
+   * Same as above, off the main thread. When `opts.signal` aborts, the job
+   * MUST stop (not merely be forgotten): the promise rejects with ABORT_ERR
+   * once the engine no longer runs it or holds its buffers.
+   */
   compressFrameAsync(model: EngineModel, content: Uint8Array, opts: FrameOptions): Promise<Uint8Array>;
-  decompressFrameAsync(model: EngineModel | null, frame: Uint8Array, opts: { threads: number }): Promise<Uint8Array>;
+  decompressFrameAsync(model: EngineModel | null, frame: Uint8Array, opts: DecodeOptions): Promise<Uint8Array>;
 }

@@ -3,7 +3,7 @@
  * native addon loads. Async calls run the same code in a worker thread so the
  * event loop stays free (see ./worker-pool.ts).
  */
-import type { Engine, EngineModel, FrameOptions } from '../types.js';
+import type { DecodeOptions, Engine, EngineModel, FrameOptions } from '../types.js';
 import { parseModel } from '../../model/format.js';
 import { Predictor } from './predictor.js';
 import { compressFrame, decompressFrame, type TsModel } from './frame-codec.js';
@@ -29,14 +29,18 @@ export const tsEngine: Engine = {
   },
   compressFrameAsync(model: EngineModel, content: Uint8Array, opts: FrameOptions): Promise<Uint8Array> {
     const m = model as TsEngineModel;
-    return runInWorker({ op: 'compress', model: m.bytes, data: content, laneSize: opts.laneSize }, () =>
-      compressFrame(m, content, opts.laneSize),
+    return runInWorker(
+      { op: 'compress', model: m.bytes, data: content, laneSize: opts.laneSize },
+      () => compressFrame(m, content, opts.laneSize),
+      opts.signal,
     );
   },
-  decompressFrameAsync(model: EngineModel | null, frame: Uint8Array): Promise<Uint8Array> {
+  decompressFrameAsync(model: EngineModel | null, frame: Uint8Array, opts?: DecodeOptions): Promise<Uint8Array> {
     const m = model as TsEngineModel | null;
-    return runInWorker({ op: 'decompress', model: m?.bytes ?? null, data: frame, laneSize: 0 }, () =>
-      decompressFrame(m, frame),
+    return runInWorker(
+      { op: 'decompress', model: m?.bytes ?? null, data: frame, laneSize: 0 },
+      () => decompressFrame(m, frame),
+      opts?.signal,
     );
   },
 };

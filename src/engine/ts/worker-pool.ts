@@ -4,12 +4,17 @@
  * cache parsed models by ID. Where the compiled worker script is missing
  * (running the TypeScript sources directly), jobs run on the main thread in
  * a later macrotask instead: still correct, just not parallel.
+ *
+ * Cancellation: a job whose signal aborts leaves the queue if it has not
+ * started; if it is running, its worker is terminated (a JavaScript loop
+ * cannot be interrupted otherwise) and replaced on the next job, so its CPU
+ * and memory are released at once.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ErrorCodes, NncError, type ErrorCode } from '../../errors.js';
+import { ErrorCodes, NncError, abortError, type ErrorCode } from '../../errors.js';
 
 export interface Job {
   op: 'compress' | 'decompress';
@@ -21,9 +26,19 @@ export interface Job {
 interface Slot {
   worker: Worker;
   busy: boolean;
+  /** The id of the job it runs. */
+  job?: number;
 }
 
-const pending = new Map<number, { resolve: (v: Uint8Array) => void; reject: (e: Error) => void; stack: Error }>();
+interface Pending {
+  resolve: (v: Uint8Array) => void;
+  reject: (e: Error) => void;
+  stack: Error;
+  /** Removes the abort listener. */
+  done: () => void;
+}
+
+const pending = new Map<number, Pending>();
 const queue: { id: number; job: Job }[] = [];
 const slots: Slot[] = [];
 let nextId = 1;
@@ -36,32 +51,47 @@ function findWorker(): string | null {
   return workerPath;
 }
 
+const withStack = (e: NncError, stack: Error): NncError => {
+  e.stack = `${e.name} [${e.code}]: ${e.message}\n${stack.stack?.split('\n').slice(1).join('\n')}`;
+  return e;
+};
+
+function settle(id: number): Pending | undefined {
+  const p = pending.get(id);
+  pending.delete(id);
+  p?.done();
+  return p;
+}
+
 function spawn(): Slot {
   const worker = new Worker(findWorker()!);
   worker.unref();
   const slot: Slot = { worker, busy: false };
   worker.on('message', (msg: { id: number; out?: Uint8Array; error?: { code: string; message: string } }) => {
-    const p = pending.get(msg.id);
-    pending.delete(msg.id);
+    const p = settle(msg.id);
     slot.busy = false;
+    slot.job = undefined;
     worker.unref();
     if (p) {
-      if (msg.error) {
-        const e = new NncError(msg.error.code as ErrorCode, msg.error.message);
-        e.stack = `${e.name} [${e.code}]: ${e.message}\n${p.stack.stack?.split('\n').slice(1).join('\n')}`;
-        p.reject(e);
-      } else p.resolve(msg.out!);
+      if (msg.error) p.reject(withStack(new NncError(msg.error.code as ErrorCode, msg.error.message), p.stack));
+      else p.resolve(msg.out!);
     }
     pump();
   });
   worker.on('error', (err) => {
     // A crashed worker fails its job and is replaced on the next pump.
-    slots.splice(slots.indexOf(slot), 1);
-    for (const [id, p] of pending) if ((slot as { job?: number }).job === id) { pending.delete(id); p.reject(new NncError(ErrorCodes.INTERNAL, `ts engine worker failed: ${err.message}`)); }
+    retire(slot);
+    if (slot.job !== undefined) settle(slot.job)?.reject(new NncError(ErrorCodes.INTERNAL, `ts engine worker failed: ${err.message}`));
     pump();
   });
   slots.push(slot);
   return slot;
+}
+
+/** Take a worker out of service (crashed, or terminated to cancel its job). */
+function retire(slot: Slot): void {
+  const i = slots.indexOf(slot);
+  if (i >= 0) slots.splice(i, 1);
 }
 
 function pump(): void {
@@ -71,22 +101,46 @@ function pump(): void {
     if (!slot) return;
     const { id, job } = queue.shift()!;
     slot.busy = true;
-    (slot as { job?: number }).job = id;
+    slot.job = id;
     slot.worker.ref();
     slot.worker.postMessage({ id, ...job });
   }
 }
 
-export function runInWorker(job: Job, inline: () => Uint8Array): Promise<Uint8Array> {
+function cancel(id: number, reason: unknown): void {
+  const p = settle(id);
+  if (!p) return;
+  const q = queue.findIndex((e) => e.id === id);
+  if (q >= 0) {
+    queue.splice(q, 1);
+  } else {
+    const slot = slots.find((s) => s.job === id);
+    if (slot) {
+      retire(slot);
+      slot.worker.removeAllListeners('message');
+      void slot.worker.terminate();
+    }
+  }
+  p.reject(withStack(abortError(reason), p.stack));
+  pump();
+}
+
+export function runInWorker(job: Job, inline: () => Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
   const stack = new Error();
+  if (signal?.aborted) return Promise.reject(withStack(abortError(signal.reason), stack));
   if (!findWorker()) {
     return new Promise((resolve, reject) => setImmediate(() => {
-      try { resolve(inline()); } catch (e) { reject(e); }
+      try {
+        if (signal?.aborted) throw abortError(signal.reason);
+        resolve(inline());
+      } catch (e) { reject(e); }
     }));
   }
   return new Promise((resolve, reject) => {
     const id = nextId++;
-    pending.set(id, { resolve, reject, stack });
+    const onAbort = (): void => cancel(id, signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    pending.set(id, { resolve, reject, stack, done: () => signal?.removeEventListener('abort', onAbort) });
     queue.push({ id, job });
     pump();
   });
