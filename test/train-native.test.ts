@@ -71,7 +71,7 @@ describe.skipIf(!addon?.Trainer)(`native trainer${addon?.Trainer ? '' : ` (skipp
     ]) expectCode(() => new addon.Trainer(bad), 'ERR_NNC_INVALID_ARG');
     expectCode(() => new addon.Trainer(5), 'ERR_NNC_INVALID_ARG');
     const t = new addon.Trainer({ k: 2, E: 2, hidden: [4], alphabet, seed: 2n ** 63n });
-    expect(t.info()).toMatchObject({ k: 2, E: 2, A: alphabet.length + 1, hidden: [4], step: 0, epoch: 0 });
+    expect(t.info()).toMatchObject({ k: 2, E: 2, A: alphabet.length + 1, hidden: [4], step: 0, epoch: 0, seed: 2n ** 63n });
     expectCode(() => t.setData('x', []), 'ERR_NNC_INVALID_ARG');
     expectCode(() => t.setData([new Uint16Array(4)], []), 'ERR_NNC_INVALID_ARG');
     expect(() => t.trainEpoch({})).toThrow(/setData/);
@@ -123,6 +123,14 @@ describe.skipIf(!addon?.Trainer)(`native trainer${addon?.Trainer ? '' : ` (skipp
     expect(t.cancel()).toBe(false);
     const r2 = await t.trainEpoch({ maxSamples: 1000 });
     expect(r2).toMatchObject({ samples: 1000, cancelled: false });
+    // Cancelled before its first micro-batch: evaluate rejects with ABORT_ERR.
+    const ev = t.evaluate('train');
+    expect(t.cancel()).toBe(true);
+    await expect(ev).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    const ep = t.trainEpoch({});
+    t.cancel();
+    expect(await ep).toMatchObject({ samples: 0, cancelled: true });
+    expect(await t.evaluate('valid', 100)).toBeGreaterThan(0);
   });
 
   it('a throwing progress callback rejects the epoch with its error', async () => {

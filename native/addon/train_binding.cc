@@ -476,7 +476,9 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
       o.Set("epoch", double(t.epoch()));
       o.Set("threads", t.threads());
       o.Set("simd", Napi::String::New(env, t.simdName()));
-      o.Set("seed", double(c.seed));
+      // Seeds beyond 2^53 (given as BigInt) come back as BigInt.
+      if (c.seed <= (uint64_t(1) << 53)) o.Set("seed", double(c.seed));
+      else o.Set("seed", Napi::BigInt::New(env, c.seed));
       o.Set("lr", c.lr);
       o.Set("beta1", c.beta1);
       o.Set("beta2", c.beta2);

@@ -75,7 +75,7 @@ double Trainer::addLasso(double alpha, double alphaEmbed, bool addGrad) {
   if (!(alpha > 0) && !(alphaEmbed > 0)) return 0;
   const Arch& a = arch_;
   const Norms n = groupNorms(a, lay_, theta_.data());
-  const int L = a.L(), E = a.E, kE = a.k * a.E;
+  const int L = a.L(), E = a.E;
   double penalty = 0;
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < a.H[l]; ++h) penalty += alpha * (n.in[l][h] + n.out[l][h]);
@@ -107,7 +107,6 @@ double Trainer::addLasso(double alpha, double alphaEmbed, bool addGrad) {
     const float f = factor(alphaEmbed, n.emb[e]);
     for (int t = 0; t <= a.A; ++t) g[lay_.emb + size_t(t) * E + e] += f * p[lay_.emb + size_t(t) * E + e];
   }
-  (void)kE;
   return penalty;
 }
 
@@ -131,7 +130,7 @@ GroupRms Trainer::groupRms() const {
 
 PruneResult Trainer::prune(double threshold) {
   if (!std::isfinite(threshold) || threshold < 0)
-    fail(Code::InvalidArg, "Expected a finite number >= 0 for threshold but received " + std::to_string(threshold));
+    fail(Code::InvalidArg, "Expected a finite number >= 0 for threshold");
   const GroupRms r = groupRms();
   const Arch& a = arch_;
   std::vector<std::vector<int>> nodes(a.L());
@@ -214,7 +213,6 @@ void Trainer::removeUnits(const std::vector<std::vector<int>>& nodes, const std:
   na.E = static_cast<int>(keepE.size());
   for (int l = 0; l < L; ++l) na.H[l] = static_cast<int>(keep[l].size());
   const Layout ny = Layout::of(na);
-  const int kE = a.k * a.E;
   auto slice = [&](const std::vector<float>& src) {
     std::vector<float> dst(ny.total);
     for (int t = 0; t <= a.A; ++t)
@@ -241,7 +239,6 @@ void Trainer::removeUnits(const std::vector<std::vector<int>>& nodes, const std:
     }
     return dst;
   };
-  (void)kE;
   std::vector<float> t2 = slice(theta_), m2 = slice(m_), v2 = slice(v_);
   theta_.swap(t2);
   m_.swap(m2);

@@ -31,7 +31,7 @@ void Trainer::setFakeQuant(const FakeQuant* fq) {
   const Arch& a = arch_;
   const int L = a.L();
   if (!std::isfinite(fq->embedScale) || fq->embedScale < 0)
-    fail(Code::InvalidArg, "Expected a finite number >= 0 for embedScale but received " + std::to_string(fq->embedScale));
+    fail(Code::InvalidArg, "Expected a finite number >= 0 for embedScale");
   if (static_cast<int>(fq->actScale.size()) != L)
     fail(Code::InvalidArg, "Expected " + std::to_string(L) + " values for actScale but received " + std::to_string(fq->actScale.size()));
   for (size_t l = 0; l < fq->actScale.size(); ++l)
