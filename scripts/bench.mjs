@@ -101,7 +101,7 @@ function coderOverhead(data, archive) {
   return { ideal: bits / 8, laneBytes, overhead: (laneBytes - bits / 8) / (bits / 8) };
 }
 
-const mbps = (n, s) => (n / 1e6 / s).toFixed(2);
+const mbps = (n, s) => (n / 1e6 / s).toPrecision(3);
 const bpb = (size, n) => ((8 * size) / n).toFixed(3);
 const rows = [];
 for (const file of files) {
@@ -133,6 +133,17 @@ for (const file of files) {
     }
     rows.push([name, input.length, `nnc ${engine} (T=${opt.threads})`, bpb(c.out.length, input.length), mbps(input.length, c.s), mbps(input.length, d.s), note]);
   }
+}
+
+// Incompressible input: random bytes must grow by < 0.1% (stored frames, 36 bytes each).
+if (engines.length > 0) {
+  const n = 8 * 1024 * 1024;
+  const noise = Buffer.alloc(n);
+  for (let i = 0; i < n; i += 4) noise.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
+  const engine = engines[0];
+  const c = await time(() => nnc.compress(noise, { model, engine, threads: opt.threads, laneSize: opt.laneSize }), 1);
+  const growth = (100 * (c.out.length - n)) / n;
+  rows.push(['random bytes', n, `nnc ${engine} (T=${opt.threads})`, bpb(c.out.length, n), mbps(n, c.s), '', `grows by ${c.out.length - n} B (${growth.toFixed(4)}%)`]);
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
