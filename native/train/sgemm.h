@@ -17,6 +17,13 @@
 
 #include "../core/cpu_features.h"
 
+// Micro-kernels stay out of line so the compiler allocates their registers alone.
+#if defined(_MSC_VER)
+#define NNC_NOINLINE __declspec(noinline)
+#else
+#define NNC_NOINLINE __attribute__((noinline))
+#endif
+
 namespace nnc {
 namespace train {
 

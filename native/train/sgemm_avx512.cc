@@ -12,7 +12,7 @@ namespace {
 constexpr int MR = 12, NR = 32;
 
 template <bool kRowA>
-__attribute__((noinline)) void microKernel(int kc, const float* A, size_t lda, const float* Bp, float* C, int ldc,
+NNC_NOINLINE void microKernel(int kc, const float* A, size_t lda, const float* Bp, float* C, int ldc,
                                            bool load) {
   __m512 c[MR][2];
   for (int i = 0; i < MR; ++i) {
