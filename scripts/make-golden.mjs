@@ -6,7 +6,7 @@
  * Run once; the files are checked in and every engine must keep reading them
  * (and writing the same bytes): they pin format version 1.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,6 +44,10 @@ for (const [name, c] of Object.entries(cases)) {
 const base = nnc.compressSync(cases['lanes-100'].data, { model, engine: 'ts', laneSize: 100 });
 // Edited bytes keep the original checksum: each file tests the check that should fire first.
 const edit = (f) => { const b = Buffer.from(base); f(b); return b; };
+const multi = readFileSync(join(dir, 'multi-frame.nnc'));
+const storedBase = nnc.compressSync(cases.stored.data, { model, engine: 'ts' });
+/** A stored frame header claiming N = B = `claim`, followed by only `have` bytes. */
+const storedClaim = (claim, have) => { const s = Buffer.alloc(28 + have, 0x61); storedBase.copy(s, 0, 0, 28); s.writeUInt32LE(claim, 16); s.writeUInt32LE(claim, 24); return s; };
 const bad = {
   'bad-magic': [edit((b) => (b[1] = 0x4f)), 'ERR_NNC_CORRUPT'],
   'version-2': [edit((b) => (b[4] = 2)), 'ERR_NNC_UNSUPPORTED'],
@@ -57,7 +61,7 @@ const bad = {
   'lane-table-inconsistent': [edit((b) => b.writeUInt32LE(b.readUInt32LE(28) + 1, 28)), 'ERR_NNC_CORRUPT'],
   'lane-too-short': [edit((b) => b.writeUInt32LE(3, 28)), 'ERR_NNC_CORRUPT'],
   'lane-state-out-of-range': [edit((b) => b.writeUInt32LE(0xffffffff, 28 + 4 * 11)), 'ERR_NNC_CORRUPT'],
-  'payload-bit-flip': [edit((b) => (b[b.length - 20] ^= 0x10)), 'ERR_NNC_CORRUPT|ERR_NNC_CHECKSUM'],
+  'payload-bit-flip': [edit((b) => (b[b.length - 20] ^= 0x10)), 'ERR_NNC_CORRUPT'],
   'checksum-wrong': [edit((b) => (b[b.length - 1] ^= 1)), 'ERR_NNC_CHECKSUM'],
   truncated: [base.subarray(0, base.length - 1), 'ERR_NNC_TRUNCATED'],
   'header-only': [base.subarray(0, 28), 'ERR_NNC_TRUNCATED'],
@@ -65,6 +69,33 @@ const bad = {
   'trailing-partial-frame': [Buffer.concat([base, base.subarray(0, 10)]), 'ERR_NNC_TRUNCATED'],
   'stored-size-mismatch': [(() => { const s = Buffer.from(nnc.compressSync(cases.stored.data, { model, engine: 'ts' })); s.writeUInt32LE(499, 16); return s; })(), 'ERR_NNC_CORRUPT'],
   empty: [Buffer.alloc(0), 'ERR_NNC_TRUNCATED'],
+  // Hostile headers: huge claims are rejected (or found truncated) before
+  // anything is allocated by them.
+  'huge-lane-count': [edit((b) => { b.writeUInt32LE(2 ** 26, 16); b.writeUInt32LE(1, 20); }), 'ERR_NNC_CORRUPT'],
+  'content-size-over-limit': [edit((b) => b.writeUInt32LE(2 ** 26 + 1, 16)), 'ERR_NNC_CORRUPT'],
+  'lane-size-over-limit': [edit((b) => b.writeUInt32LE(2 ** 24 + 1, 20)), 'ERR_NNC_CORRUPT'],
+  'huge-stored-truncated': [storedClaim(2 ** 26, 100), 'ERR_NNC_TRUNCATED'],
+  'huge-neural-truncated': [edit((b) => { b.writeUInt32LE(2 ** 26, 16); b.writeUInt32LE(2 ** 24, 20); b.writeUInt32LE(2 ** 26 - 1, 24); }), 'ERR_NNC_TRUNCATED'],
+  'neural-empty-content': [edit((b) => b.writeUInt32LE(0, 16)), 'ERR_NNC_CORRUPT'],
+  'stored-lane-size': [(() => { const s = Buffer.from(storedBase); s.writeUInt32LE(5, 20); return s; })(), 'ERR_NNC_CORRUPT'],
+  'version-0': [edit((b) => (b[4] = 0)), 'ERR_NNC_UNSUPPORTED'],
+  'model-id-zero': [edit((b) => b.fill(0, 8, 16)), 'ERR_NNC_MODEL_MISMATCH'],
+  // Inconsistent lane tables.
+  'lane-table-sum-short': [edit((b) => b.writeUInt32LE(b.readUInt32LE(28 + 4 * 10) - 1, 28 + 4 * 10)), 'ERR_NNC_CORRUPT'],
+  'lane-length-overflow': [edit((b) => b.writeUInt32LE(0xffffffff, 28)), 'ERR_NNC_CORRUPT'],
+  'lane-bytes-moved': [edit((b) => { b.writeUInt32LE(b.readUInt32LE(28) + 1, 28); b.writeUInt32LE(b.readUInt32LE(32) - 1, 32); }), 'ERR_NNC_CORRUPT'],
+  'lane-state-below-range': [edit((b) => b.writeUInt32LE(0x7fffff, 28 + 4 * 11)), 'ERR_NNC_CORRUPT'],
+  // Truncation anywhere: in the header, the lane table, a lane, the checksum, a later frame.
+  'truncated-in-header': [base.subarray(0, 10), 'ERR_NNC_TRUNCATED'],
+  'truncated-in-lane-table': [base.subarray(0, 28 + 20), 'ERR_NNC_TRUNCATED'],
+  'truncated-in-lanes': [base.subarray(0, base.length - 40), 'ERR_NNC_TRUNCATED'],
+  'truncated-in-checksum': [base.subarray(0, base.length - 5), 'ERR_NNC_TRUNCATED'],
+  'truncated-last-frame': [multi.subarray(0, multi.length - 30), 'ERR_NNC_TRUNCATED'],
+  // Trailing bytes after complete frames: garbage is rejected, a frame start that ends is truncated.
+  'trailing-zeros': [Buffer.concat([base, Buffer.alloc(8)]), 'ERR_NNC_CORRUPT'],
+  'trailing-magic': [Buffer.concat([base, Buffer.from([0x89, 0x4e, 0x4e, 0x43])]), 'ERR_NNC_TRUNCATED'],
+  'trailing-garbage-multi-frame': [Buffer.concat([multi, Buffer.from('\n')]), 'ERR_NNC_CORRUPT'],
+  'trailing-bad-frame': [Buffer.concat([base, edit((b) => (b[4] = 9))]), 'ERR_NNC_UNSUPPORTED'],
 };
 const manifest = {};
 for (const [name, [bytes, code]] of Object.entries(bad)) {
@@ -73,3 +104,117 @@ for (const [name, [bytes, code]] of Object.entries(bad)) {
 }
 writeFileSync(join(dir, 'bad', 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 console.log(`model ${model.id}; wrote ${Object.keys(cases).length} golden and ${Object.keys(bad).length} bad archives to ${dir}`);
+
+// Bad models (bad-models/): one per class of damage or absurd dimension, each
+// with the code it must produce, from a small valid model. Edits of the
+// canonical section recompute the file checksum, so the intended check fires.
+const { canonicalSize } = await req('model/format.js');
+const { xxh64 } = await req('xxhash64.js');
+mkdirSync(join(dir, 'bad-models'), { recursive: true });
+const small = randomModel(77, { k: 2, E: 2, hidden: [4, 3], alphabetBytes: 5, expLength: 8 });
+const good = Buffer.from(serializeModel(small, { name: 'bad-model-base' }));
+const C = good.readUInt32LE(8);
+const H = small.hidden.map((l) => l.b.length);
+const A = small.alphabet.length + 1;
+// Offsets (in the file) of the fields edited below: docs/FORMAT.md 1.2.
+const at = (() => {
+  let p = 16 + 8 + 2 * H.length;
+  const o = { alphabet: p };
+  p += A - 1;
+  o.emb = p;
+  p += (A + 1) * small.E;
+  o.layers = [];
+  let nIn = small.k * small.E;
+  for (const h of H) {
+    const l = { w: p };
+    p += h * nIn;
+    l.b = p;
+    p += 4 * h + 2 * h;
+    l.s = p;
+    p += 1;
+    o.layers.push(l);
+    nIn = h;
+  }
+  o.wOut = p;
+  p += A * nIn;
+  o.bOut = p;
+  p += 4 * A;
+  o.sOut = p + 2;
+  p += 3;
+  o.exp = p;
+  return o;
+})();
+const reseal = (b) => { b.writeBigUInt64LE(xxh64(b.subarray(0, b.length - 8)), b.length - 8); return b; };
+const medit = (f, seal = true) => { const b = Buffer.from(good); f(b); return seal ? reseal(b) : b; };
+/** A model file with the given canonical section and metadata bytes. */
+const wrap = (canon, meta) => {
+  const b = Buffer.alloc(24 + canon.length + meta.length);
+  good.copy(b, 0, 0, 8);
+  b.writeUInt32LE(canon.length, 8);
+  b.writeUInt32LE(meta.length, 12);
+  canon.copy(b, 16);
+  meta.copy(b, 16 + canon.length);
+  return reseal(b);
+};
+const canon = good.subarray(16, 16 + C);
+const badModels = {
+  empty: [Buffer.alloc(0), 'ERR_NNC_BAD_MODEL'],
+  'shorter-than-header': [good.subarray(0, 23), 'ERR_NNC_BAD_MODEL'],
+  'bad-magic': [medit((b) => (b[3] = 0x58)), 'ERR_NNC_BAD_MODEL'],
+  'archive-not-model': [base, 'ERR_NNC_BAD_MODEL'],
+  'version-2': [medit((b) => b.writeUInt16LE(2, 4)), 'ERR_NNC_UNSUPPORTED'],
+  'reserved-flags': [medit((b) => b.writeUInt16LE(1, 6)), 'ERR_NNC_UNSUPPORTED'],
+  'canonical-size-zero': [medit((b) => b.writeUInt32LE(0, 8)), 'ERR_NNC_BAD_MODEL'],
+  // Claims that would need hundreds of MB: rejected from the header and the file length.
+  'canonical-size-over-limit': [medit((b) => b.writeUInt32LE(2 ** 28 + 1, 8)), 'ERR_NNC_BAD_MODEL'],
+  'canonical-size-huge-claim': [medit((b) => b.writeUInt32LE(2 ** 28, 8)), 'ERR_NNC_BAD_MODEL'],
+  'metadata-size-over-limit': [medit((b) => b.writeUInt32LE(2 ** 20 + 1, 12)), 'ERR_NNC_BAD_MODEL'],
+  'metadata-size-huge-claim': [medit((b) => b.writeUInt32LE(2 ** 20, 12)), 'ERR_NNC_BAD_MODEL'],
+  truncated: [good.subarray(0, good.length - 1), 'ERR_NNC_BAD_MODEL'],
+  'trailing-bytes': [Buffer.concat([good, Buffer.from([0])]), 'ERR_NNC_BAD_MODEL'],
+  'checksum-wrong': [medit((b) => (b[b.length - 1] ^= 1), false), 'ERR_NNC_BAD_MODEL'],
+  'canonical-too-short': [wrap(canon.subarray(0, 6), Buffer.alloc(0)), 'ERR_NNC_BAD_MODEL'],
+  // Dimensions out of range (the canonical size is left as it was).
+  'k-zero': [medit((b) => (b[16] = 0)), 'ERR_NNC_BAD_MODEL'],
+  'k-65': [medit((b) => (b[16] = 65)), 'ERR_NNC_BAD_MODEL'],
+  'E-zero': [medit((b) => (b[17] = 0)), 'ERR_NNC_BAD_MODEL'],
+  'E-65': [medit((b) => (b[17] = 65)), 'ERR_NNC_BAD_MODEL'],
+  'L-zero': [medit((b) => (b[18] = 0)), 'ERR_NNC_BAD_MODEL'],
+  'L-5': [medit((b) => (b[18] = 5)), 'ERR_NNC_BAD_MODEL'],
+  'canonical-reserved': [medit((b) => (b[19] = 1)), 'ERR_NNC_BAD_MODEL'],
+  'A-1': [medit((b) => b.writeUInt16LE(1, 20)), 'ERR_NNC_BAD_MODEL'],
+  'A-258': [medit((b) => b.writeUInt16LE(258, 20)), 'ERR_NNC_BAD_MODEL'],
+  'T-1': [medit((b) => b.writeUInt16LE(1, 22)), 'ERR_NNC_BAD_MODEL'],
+  'T-4097': [medit((b) => b.writeUInt16LE(4097, 22)), 'ERR_NNC_BAD_MODEL'],
+  'H-zero': [medit((b) => b.writeUInt16LE(0, 24)), 'ERR_NNC_BAD_MODEL'],
+  'H-4097': [medit((b) => b.writeUInt16LE(4097, 26)), 'ERR_NNC_BAD_MODEL'],
+  // In range, but inconsistent with the canonical size; the largest legal
+  // dimensions would imply a 100+ MB section that is not there.
+  'absurd-dimensions': [medit((b) => { b[16] = 64; b[17] = 64; b.writeUInt16LE(257, 20); b.writeUInt16LE(4096, 22); b.writeUInt16LE(4096, 24); b.writeUInt16LE(4096, 26); }), 'ERR_NNC_BAD_MODEL'],
+  'dimensions-inconsistent': [medit((b) => b.writeUInt16LE(H[0] + 1, 24)), 'ERR_NNC_BAD_MODEL'],
+  'more-layers-than-widths': [medit((b) => (b[18] = 4)), 'ERR_NNC_BAD_MODEL'],
+  // Tensor values that break the format's invariants.
+  'alphabet-not-increasing': [medit((b) => (b[at.alphabet + 1] = b[at.alphabet])), 'ERR_NNC_BAD_MODEL'],
+  'layer-shift-zero': [medit((b) => (b[at.layers[0].s] = 0)), 'ERR_NNC_BAD_MODEL'],
+  'layer-shift-41': [medit((b) => (b[at.layers[1].s] = 41)), 'ERR_NNC_BAD_MODEL'],
+  'output-shift-zero': [medit((b) => (b[at.sOut] = 0)), 'ERR_NNC_BAD_MODEL'],
+  'exp0-not-65536': [medit((b) => b.writeUInt32LE(65535, at.exp)), 'ERR_NNC_BAD_MODEL'],
+  'exp-increasing': [medit((b) => b.writeUInt32LE(65536, at.exp + 4 * 7)), 'ERR_NNC_BAD_MODEL'],
+  'accumulator-overflow-layer0': [medit((b) => b.writeInt32LE(2 ** 31 - 1, at.layers[0].b)), 'ERR_NNC_BAD_MODEL'],
+  'accumulator-overflow-output': [medit((b) => b.writeInt32LE(-(2 ** 31), at.bOut)), 'ERR_NNC_BAD_MODEL'],
+  // Metadata that is not a UTF-8 JSON object.
+  'metadata-not-json': [wrap(canon, Buffer.from('{"name": ')), 'ERR_NNC_BAD_MODEL'],
+  'metadata-array': [wrap(canon, Buffer.from('[1, 2]')), 'ERR_NNC_BAD_MODEL'],
+  'metadata-bad-utf8': [wrap(canon, Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d])), 'ERR_NNC_BAD_MODEL'],
+  // 30000 unclosed brackets: a recursive reader would overflow its stack.
+  'metadata-deep-nesting': [wrap(canon, Buffer.from('{"a":' + '['.repeat(30000) + '}')), 'ERR_NNC_BAD_MODEL'],
+};
+if (canonicalSize(small.k, small.E, A, small.exp.length, H) !== C) throw new Error('bad-model base: size mismatch');
+const modelManifest = {};
+for (const [name, [bytes, code]] of Object.entries(badModels)) {
+  writeFileSync(join(dir, 'bad-models', `${name}.nncm`), bytes);
+  modelManifest[name] = code;
+}
+writeFileSync(join(dir, 'bad-models', 'manifest.json'), JSON.stringify(modelManifest, null, 2) + '\n');
+writeFileSync(join(dir, 'bad-models', 'base.nncm'), good);
+console.log(`wrote ${Object.keys(badModels).length} bad models to ${join(dir, 'bad-models')}`);

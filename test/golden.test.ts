@@ -1,17 +1,25 @@
 /**
  * Golden archives (scripts/make-golden.mjs, format version 1): every engine
  * must decode them and, from their content, write exactly the same bytes.
- * Golden bad archives must fail with the named code.
+ * Golden bad archives must fail with the named code, through every API (sync,
+ * async, stream in small chunks); golden bad models likewise, in the
+ * TypeScript loader and in every engine's.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { compressSync, decompressSync, engineInfo, loadModel } from '../src/index.js';
+import {
+  compressSync, createDecompressStream, decompress, decompressSync, engineInfo, loadModel,
+} from '../src/index.js';
+import { selectEngine } from '../src/engine/select.js';
 
 const dir = join(__dirname, 'fixtures', 'golden');
 const model = loadModel(join(dir, 'model.nncm'));
 const names = readdirSync(dir).filter((f) => f.endsWith('.nnc')).map((f) => f.slice(0, -4));
 const manifest = JSON.parse(readFileSync(join(dir, 'bad', 'manifest.json'), 'utf8')) as Record<string, string>;
+const modelManifest = JSON.parse(readFileSync(join(dir, 'bad-models', 'manifest.json'), 'utf8')) as Record<string, string>;
 const engines = engineInfo().engines.filter((e) => e.available && e.name !== 'cuda').map((e) => e.name as 'ts' | 'cpu');
 
 describe.each(engines)('golden archives (%s engine)', (engine) => {
@@ -34,5 +42,33 @@ describe.each(engines)('golden archives (%s engine)', (engine) => {
       code = (e as { code?: string }).code;
     }
     expect(codes.split('|')).toContain(code);
+  });
+  it('every bad archive fails with the same code through decompress() and the stream API', async () => {
+    const codeOf = async (f: () => Promise<unknown>) => f().then(() => 'OK', (e: { code?: string }) => e.code);
+    for (const [name, codes] of Object.entries(manifest)) {
+      const bytes = readFileSync(join(dir, 'bad', `${name}.nnc`));
+      expect([name, await codeOf(() => decompress(bytes, { model, engine }))]).toEqual([name, codes]);
+      // 7-byte chunks: headers, lane tables and checksums all straddle chunks.
+      const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.subarray(7 * i, 7 * i + 7));
+      const sink = new Writable({ write: (_c, _e, cb) => cb() });
+      const viaStream = await codeOf(() => pipeline(Readable.from(chunks), createDecompressStream({ model, engine }), sink));
+      expect([name, viaStream]).toEqual([name, codes]);
+    }
+  });
+  it.each(Object.entries(modelManifest))('bad-models/%s fails with %s', (name, code) => {
+    const bytes = readFileSync(join(dir, 'bad-models', `${name}.nncm`));
+    const codeOf = (f: () => unknown) => {
+      try {
+        f();
+        return 'OK';
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    };
+    expect(codeOf(() => loadModel(bytes))).toBe(code);
+    expect(codeOf(() => selectEngine(engine).loadModel(bytes))).toBe(code);
+  });
+  it('the bad-model base is valid (each bad model differs from it in one way)', () => {
+    expect(loadModel(readFileSync(join(dir, 'bad-models', 'base.nncm'))).info.hidden).toEqual([4, 3]);
   });
 });
