@@ -48,8 +48,33 @@
       ],
     },
     {
+      # The trainer's float GEMM micro-kernels (native/train/sgemm_*.cc).
+      'target_name': 'nnc_train_avx2',
+      'type': 'static_library',
+      'sources': ['native/train/sgemm_avx2.cc'],
+      'conditions': [
+        ['nnc_x86==1', {
+          'cflags_cc': ['-mavx2', '-mfma'],
+          'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma'] },
+          'msvs_settings': { 'VCCLCompilerTool': { 'EnableEnhancedInstructionSet': 5 } },
+        }],
+      ],
+    },
+    {
+      'target_name': 'nnc_train_avx512',
+      'type': 'static_library',
+      'sources': ['native/train/sgemm_avx512.cc'],
+      'conditions': [
+        ['nnc_x86==1', {
+          'cflags_cc': ['-mavx512f', '-Wno-uninitialized', '-Wno-maybe-uninitialized'],
+          'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx512f'] },
+          'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX512'] } },
+        }],
+      ],
+    },
+    {
       'target_name': 'nnc',
-      'dependencies': ['nnc_avx2', 'nnc_avx512'],
+      'dependencies': ['nnc_avx2', 'nnc_avx512', 'nnc_train_avx2', 'nnc_train_avx512'],
       'sources': [
         'native/addon/addon.cc',
         'native/core/xxhash64.cc',
@@ -58,6 +83,13 @@
         'native/core/kernels_scalar.cc',
         'native/core/forward.cc',
         'native/core/frame.cc',
+        'native/addon/train_binding.cc',
+        'native/train/sgemm_scalar.cc',
+        'native/train/thread_pool.cc',
+        'native/train/trainer.cc',
+        'native/train/prune.cc',
+        'native/train/quant.cc',
+        'native/train/checkpoint.cc',
       ],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
       'conditions': [

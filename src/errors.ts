@@ -11,6 +11,8 @@ export const ErrorCodes = {
   BAD_MODEL: 'ERR_NNC_BAD_MODEL',
   INVALID_ARG: 'ERR_NNC_INVALID_ARG',
   ENGINE_UNAVAILABLE: 'ERR_NNC_ENGINE_UNAVAILABLE',
+  /** A trainer method was called while an async call on it is running. */
+  BUSY: 'ERR_NNC_BUSY',
   ABORTED: 'ABORT_ERR',
   INTERNAL: 'ERR_NNC_INTERNAL',
 } as const;

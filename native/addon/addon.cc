@@ -23,6 +23,9 @@
 #include "../core/model.h"
 #include "../core/xxhash64.h"
 
+// The trainer's binding (native/addon/train_binding.cc).
+void RegisterTrain(Napi::Env env, Napi::Object exports);
+
 namespace {
 
 using nnc::Code;
@@ -358,6 +361,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
   exports.Set("xxh64", Napi::Function::New(env, Xxh64, "xxh64"));
   exports.Set("activeJobs", Napi::Function::New(env, ActiveJobs, "activeJobs"));
+  RegisterTrain(env, exports);
   return exports;
 }
 
