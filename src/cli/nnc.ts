@@ -17,6 +17,7 @@ import { Context, displayName, EXIT_ERROR, EXIT_OK, type CliIo, type LibOptions 
 import { describeError } from './format.js';
 import { listArchives } from './list.js';
 import { modelCommand } from './model-info.js';
+import { trainCommand } from './train.js';
 import { installSignalCleanup, removeAllTemps } from './tempfile.js';
 
 export type { CliIo } from './context.js';
@@ -24,6 +25,9 @@ export type { CliIo } from './context.js';
 const HELP = `Usage: nnc [OPTION]... [FILE]...
        nnc decompress [OPTION]... [FILE]...
        nnc model info [MODEL]
+       nnc train FILE... -o MODEL.nncm   (nnc train --help)
+       nnc prune FILE... -o DIR          (nnc prune --help)
+       nnc eval [-m MODEL] FILE...
 
 Compress FILEs losslessly with a neural byte predictor (FILE -> FILE.nnc),
 or decompress them (-d: FILE.nnc -> FILE). With no FILE, or when FILE is -,
@@ -93,8 +97,7 @@ export async function main(args: readonly string[] = process.argv.slice(2), io: 
     case 'train':
     case 'prune':
     case 'eval':
-      full.stderr.write(`nnc: ${rest[0]}: not yet available\n`);
-      return EXIT_ERROR;
+      return trainCommand(rest[0], rest.slice(1), full);
   }
 
   try {

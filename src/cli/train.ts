@@ -1,0 +1,296 @@
+/**
+ * `nnc train`, `nnc prune`, `nnc eval`: make a model for your own data type
+ * (the way `zstd --train` makes a dictionary), a pruned family of models, or
+ * measure a model on files.
+ *
+ *   nnc train FILES... -o model.nncm [--size tiny|small|medium|large] [--hidden 512,512] [--embed 16]
+ *             [--context 16] [--epochs N] [--lr X] [--batch N] [--seed N] [-T N] [--validation F]
+ *             [--samples N] [--resume CKPT]
+ *   nnc prune FILES... -o DIR [the training flags] [--lasso-epochs N] [--alpha0 X] [--threshold X]
+ *   nnc eval -m MODEL FILES...
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import { describeError } from './format.js';
+import { EXIT_ERROR, EXIT_OK, type CliIo } from './context.js';
+import { loadModel, resolveModel } from '../model/model.js';
+import { PRESETS } from '../train/data.js';
+import { measure } from '../train/evaluate.js';
+import { runPipeline, type FamilyMember } from '../train/pipeline.js';
+import { writeReport } from '../train/report.js';
+import { Session, cancelAllSessions, type EpochRecord, type Progress, type TrainSettings } from '../train/session.js';
+
+const HELP = `Usage: nnc train FILE... -o MODEL.nncm [OPTION]...
+       nnc prune FILE... -o DIR [OPTION]...
+       nnc eval [-m MODEL] FILE...
+
+train: fit a predictor to your data type. The last --validation fraction of
+each FILE is held out to stop training when it no longer improves.
+prune: train, then grow a group-lasso penalty and cut dead nodes, retraining
+each snapshot: a family of models from large/slow to small/fast, with
+report.json, report.md and report.svg in DIR.
+
+Network:
+  --size S            tiny (32-32), small (64-64), medium (128-128, default), large (512-512)
+  --hidden W,W        hidden layer widths (overrides --size)
+  --embed E           embedding width (default 16)
+  --context K         context length in bytes (default 16)
+Training:
+  --epochs N          at most N epochs (default 10; early stop after 2 without progress)
+  --samples N         samples per epoch (default: every training byte)
+  --lr X              Adam learning rate (default 0.002)
+  --batch N           batch size (default 8192)
+  --seed N            random seed (default 1): same seed, same data → same model
+  -T, --threads N     threads (default: one per CPU)
+  --validation F      held-out fraction of each file (default 0.2)
+  --resume CKPT       continue from a checkpoint (written after every epoch to OUT.ckpt)
+Pruning:
+  --lasso-epochs N    at most N lasso epochs (default 30)
+  --alpha0 X          lasso prefactor α_t = X·t² (default 5e-7)
+  --threshold X       prune a node when a group's RMS < X (default 1e-3)
+  --retrain N         retraining epochs per snapshot (default 10)
+  --snapshot-ratio R  snapshot when parameters fell R× since the last (default 1.5)
+  -q, --quiet         no progress
+`;
+
+interface TrainArgs {
+  files: string[];
+  out?: string;
+  model?: string;
+  settings: TrainSettings;
+  epochs: number;
+  resume?: string;
+  quiet: boolean;
+  lassoEpochs: number;
+  alpha0: number;
+  threshold: number;
+  retrain: number;
+  snapshotRatio: number;
+  engine?: 'auto' | 'cpu' | 'ts';
+}
+
+class ArgError extends Error {}
+
+function parse(cmd: string, argv: readonly string[]): TrainArgs {
+  const preset = PRESETS.medium;
+  const a: TrainArgs = {
+    files: [],
+    settings: { ...preset, hidden: [...preset.hidden], lr: 0.002, batch: 8192, seed: 1, threads: availableParallelism(), laneSize: 65536, validation: 0.2, samples: 0 },
+    epochs: 10, quiet: false, lassoEpochs: 30, alpha0: 5e-7, threshold: 1e-3, retrain: 10, snapshotRatio: 1.5,
+  };
+  let explicitHidden = false;
+  const num = (name: string, v: string | undefined, lo: number, hi: number, int = true): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n) || n < lo || n > hi || (int && !Number.isInteger(n))) {
+      throw new ArgError(`${name} expects ${int ? 'an integer' : 'a number'} from ${lo} to ${hi}, got ${v ?? 'nothing'}`);
+    }
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let val: string | undefined;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    if (eq > 0) { val = arg.slice(eq + 1); arg = arg.slice(0, eq); }
+    const next = () => val ?? argv[++i];
+    switch (arg) {
+      case '-o': case '--output': a.out = next(); break;
+      case '-m': case '--model': a.model = next(); break;
+      case '--size': {
+        const p = PRESETS[next() ?? ''];
+        if (!p) throw new ArgError(`--size expects one of ${Object.keys(PRESETS).join(', ')}`);
+        a.settings.k = p.k; a.settings.E = p.E;
+        if (!explicitHidden) a.settings.hidden = [...p.hidden];
+        break;
+      }
+      case '--hidden': {
+        const v = next() ?? '';
+        const h = v.split(',').map((x) => num('--hidden', x, 1, 4096));
+        if (h.length < 1 || h.length > 4) throw new ArgError('--hidden expects 1 to 4 comma-separated widths');
+        a.settings.hidden = h;
+        explicitHidden = true;
+        break;
+      }
+      case '--embed': a.settings.E = num('--embed', next(), 1, 64); break;
+      case '--context': a.settings.k = num('--context', next(), 1, 64); break;
+      case '--epochs': a.epochs = num('--epochs', next(), 1, 10000); break;
+      case '--samples': a.settings.samples = num('--samples', next(), 0, 2 ** 52); break;
+      case '--lr': a.settings.lr = num('--lr', next(), 1e-7, 1, false); break;
+      case '--batch': a.settings.batch = num('--batch', next(), 1, 1 << 20); break;
+      case '--seed': a.settings.seed = num('--seed', next(), 0, 2 ** 52); break;
+      case '-T': case '--threads': a.settings.threads = num('--threads', next(), 0, 256) || availableParallelism(); break;
+      case '--validation': a.settings.validation = num('--validation', next(), 0.001, 0.999, false); break;
+      case '--lane-size': a.settings.laneSize = num('--lane-size', next(), 1, 1 << 24); break;
+      case '--resume': a.resume = next(); break;
+      case '--lasso-epochs': a.lassoEpochs = num('--lasso-epochs', next(), 1, 10000); break;
+      case '--alpha0': a.alpha0 = num('--alpha0', next(), 0, 1, false); break;
+      case '--threshold': a.threshold = num('--threshold', next(), 0, 1, false); break;
+      case '--retrain': a.retrain = num('--retrain', next(), 1, 100); break;
+      case '--snapshot-ratio': a.snapshotRatio = num('--snapshot-ratio', next(), 1, 1000, false); break;
+      case '--engine': {
+        const e = next();
+        if (e !== 'auto' && e !== 'cpu' && e !== 'ts') throw new ArgError('--engine expects auto, cpu or ts');
+        a.engine = e;
+        break;
+      }
+      case '-q': case '--quiet': a.quiet = true; break;
+      default:
+        if (arg.startsWith('-') && arg !== '-') throw new ArgError(`unknown option ${arg} for nnc ${cmd}`);
+        a.files.push(arg);
+    }
+  }
+  return a;
+}
+
+const fmtTime = (s: number): string => {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+};
+
+/** Progress on a terminal: one line, redrawn; elsewhere: one line per epoch. */
+function progressPrinter(io: CliIo, quiet: boolean) {
+  const tty = !!io.stderr.isTTY && !quiet;
+  let last = 0;
+  return {
+    progress(p: Progress): void {
+      if (!tty) return;
+      const now = Date.now();
+      if (now - last < 100 && p.done < p.total) return;
+      last = now;
+      const frac = p.total ? p.done / p.total : 0;
+      const bar = '#'.repeat(Math.round(frac * 20)).padEnd(20, '-');
+      const eta = (p.total - p.done) / Math.max(1, p.samplesPerSec);
+      io.stderr.write(`\r${p.phase} epoch ${p.epoch}${p.epochs ? `/${p.epochs}` : ''} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  train ${p.bits.toFixed(3)} b/B  ${(p.samplesPerSec / 1e3).toFixed(0)}k samples/s  ETA ${fmtTime(eta)}   `);
+    },
+    epoch(r: EpochRecord): void {
+      if (quiet) return;
+      if (tty) io.stderr.write('\r\x1b[K');
+      io.stderr.write(`${r.phase} epoch ${r.epoch}: train ${r.trainBits.toFixed(4)}  valid ${r.validBits.toFixed(4)} bits/byte  hidden ${r.hidden.join('-')}  ${r.params} params  ${(r.samples / r.seconds / 1e3).toFixed(0)}k samples/s  ${r.seconds.toFixed(1)} s${r.lasso ? `  lasso α=${r.lasso.toExponential(2)}` : ''}\n`);
+    },
+    model(m: FamilyMember): void {
+      if (quiet) return;
+      if (tty) io.stderr.write('\r\x1b[K');
+      io.stderr.write(`model ${m.file}: ${m.params} params, valid ${m.validBits.toFixed(4)} bits/byte (float ${m.floatBits.toFixed(4)}), ${m.compressMBps.toFixed(2)} MB/s\n`);
+    },
+  };
+}
+
+function writeAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+/** Ctrl-C stops training at the next batch; the last checkpoint stays usable. */
+function onInterrupt(io: CliIo, ckpt: string | undefined): () => void {
+  let interrupted = false;
+  const handler = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    io.stderr.write(`\nnnc: interrupted: stopping at the next batch${ckpt && existsSync(ckpt) ? `; resume with --resume ${ckpt}` : ''}\n`);
+    cancelAllSessions();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+export async function trainCommand(cmd: 'train' | 'prune' | 'eval', argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    io.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  let a: TrainArgs;
+  try {
+    a = parse(cmd, argv);
+    if (cmd !== 'eval' && !a.out) throw new ArgError(`nnc ${cmd} needs -o ${cmd === 'train' ? 'MODEL.nncm' : 'DIR'}`);
+    if (a.files.length === 0 && !a.resume) throw new ArgError(`nnc ${cmd} needs input FILEs`);
+  } catch (e) {
+    if (!(e instanceof ArgError)) throw e;
+    io.stderr.write(`nnc: ${cmd}: ${e.message}\nTry 'nnc ${cmd} --help' for more information.\n`);
+    return EXIT_ERROR;
+  }
+  try {
+    if (cmd === 'eval') return await evalCommand(a, io);
+    const ckpt = cmd === 'train' ? `${a.out}.ckpt` : `${a.out}/train.ckpt`;
+    const uninstall = io.signals === false ? () => {} : onInterrupt(io, ckpt);
+    try {
+      return cmd === 'train' ? await train(a, ckpt, io) : await prune(a, ckpt, io);
+    } finally {
+      uninstall();
+    }
+  } catch (e) {
+    io.stderr.write(`nnc: ${cmd}: ${describeError(e)}\n`);
+    return EXIT_ERROR;
+  }
+}
+
+function metaFor(s: Session, method: string) {
+  return {
+    name: `nnc-${basename(s.files[0] ?? 'data')}-${s.settings.hidden.join('-')}`,
+    description: `trained by nnc on ${s.files.length} file(s)`,
+    method,
+    trainedOn: s.data.files.map((f) => ({ file: basename(f.file), bytes: f.trainBytes, part: `first ${((1 - s.settings.validation) * 100).toFixed(0)}% (the rest validates)` })),
+    created: new Date().toISOString().slice(0, 10),
+  };
+}
+
+async function train(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
+  const out = a.out!;
+  const pp = progressPrinter(io, a.quiet);
+  const s = a.resume ? Session.resume(a.resume, a.settings.threads) : Session.create(a.files, a.settings);
+  const done = s.history.filter((h) => h.phase === 'train').length;
+  await s.fit('train', Math.max(0, a.epochs - done), { onEpoch: pp.epoch, onProgress: pp.progress, checkpoint: ckpt });
+  if (s.wasCancelled) {
+    io.stderr.write(`nnc: train: stopped; ${existsSync(ckpt) ? `the checkpoint ${ckpt} holds the last finished epoch: resume with nnc train --resume ${ckpt} -o ${out}` : 'no epoch had finished, nothing was saved'}\n`);
+    return 130;
+  }
+  const meta = metaFor(s, `float32 Adam (lr ${s.settings.lr}, batch ${s.settings.batch}, seed ${s.settings.seed}), ${s.history.length} epochs, early stopping on validation; int8/u8 export`);
+  const ex = await s.export(meta, { onProgress: pp.progress });
+  writeAtomic(out, ex.bytes);
+  if (!a.quiet) {
+    io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}wrote ${out}: ${ex.model.info.parameters} parameters, id ${ex.model.id}; validation ${ex.intBits.toFixed(4)} bits/byte (float ${ex.floatBits.toFixed(4)}${ex.qat ? ', after quantization-aware fine-tuning' : ''})\n`);
+  }
+  return EXIT_OK;
+}
+
+async function prune(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
+  const t0 = Date.now();
+  const pp = progressPrinter(io, a.quiet);
+  const s = a.resume ? Session.resume(a.resume, a.settings.threads) : Session.create(a.files, a.settings);
+  const baseMeta = metaFor(s, `group-lasso pruning (α_t = ${a.alpha0}·t², threshold ${a.threshold}), retrained ≤ ${a.retrain} epochs`);
+  const family = await runPipeline(s, {
+    outDir: a.out!, epochs: a.epochs, lassoEpochs: a.lassoEpochs, alpha0: a.alpha0, threshold: a.threshold,
+    retrainEpochs: a.retrain, snapshotRatio: a.snapshotRatio, minWidth: 4, baseMeta,
+    onEpoch: pp.epoch, onProgress: pp.progress, onModel: pp.model, checkpoint: ckpt,
+  });
+  writeReport(a.out!, { settings: s.settings, files: s.data.files, family, history: s.history, seconds: (Date.now() - t0) / 1000 });
+  if (s.wasCancelled) {
+    io.stderr.write(`nnc: prune: stopped; ${family.length} model(s) and the report are in ${a.out}\n`);
+    return 130;
+  }
+  if (!a.quiet) io.stderr.write(`wrote ${family.length} models and report.{json,md,svg} to ${a.out}\n`);
+  return EXIT_OK;
+}
+
+async function evalCommand(a: TrainArgs, io: CliIo): Promise<number> {
+  const model = a.model ? loadModel(a.model) : resolveModel(undefined);
+  io.stdout.write(`model ${model.metadata.name ?? '?'} (${model.id}), ${model.info.parameters} parameters\n`);
+  io.stdout.write('file\tbytes\tideal bits/B\tactual bits/B\tcompress MB/s\tdecompress MB/s\tengine\n');
+  let status = EXIT_OK;
+  for (const f of a.files) {
+    try {
+      const data = readFileSync(f);
+      const m = await measure(model, data, { engine: a.engine, threads: a.settings.threads });
+      io.stdout.write(`${f}\t${m.bytes}\t${m.idealBits.toFixed(4)}\t${m.actualBits.toFixed(4)}\t${m.compressMBps.toFixed(2)}\t${m.decompressMBps.toFixed(2)}\t${m.engine}\n`);
+    } catch (e) {
+      io.stderr.write(`nnc: eval: ${f}: ${describeError(e)}\n`);
+      status = EXIT_ERROR;
+    }
+  }
+  return status;
+}

@@ -1,0 +1,76 @@
+/**
+ * Measuring a model on data: bits per byte of the ideal code length (from the
+ * integer frequencies the engines compute) and of real archives, and the cpu
+ * engine's throughput.
+ */
+import { performance } from 'node:perf_hooks';
+import { compress, decompress } from '../api.js';
+import { loadAddon, loadCpuEngine, type CpuEngineModel } from '../engine/cpu.js';
+import { selectEngine } from '../engine/select.js';
+import { Predictor, fillContext } from '../engine/ts/predictor.js';
+import { DEFAULT_LANE_SIZE } from '../format/frame.js';
+import type { Model } from '../model/model.js';
+
+export interface Measure {
+  bytes: number;
+  /** Σ −log2(f/2^16) over the coded symbols (escapes add 8 bits), per byte. */
+  idealBits: number;
+  /** 8 · archive size / input size. */
+  actualBits: number;
+  compressMBps: number;
+  decompressMBps: number;
+  engine: string;
+}
+
+type FreqFn = (model: unknown, content: Uint8Array, laneSize: number, simd: string) => Uint32Array;
+
+/** Ideal code length in bits, lane by lane (so the frequency tables stay small). */
+export function idealBits(model: Model, data: Uint8Array, laneSize = DEFAULT_LANE_SIZE): number {
+  const t = model.parsed.tensors;
+  const A = t.alphabet.length + 1;
+  const tokenOf = new Int16Array(256).fill(A - 1);
+  t.alphabet.forEach((b, s) => (tokenOf[b] = s));
+  const { addon } = loadAddon();
+  const cpu = loadCpuEngine().engine;
+  const freqs = cpu ? (addon as unknown as { frequencies?: FreqFn } | undefined)?.frequencies : undefined;
+  let bits = 0;
+  for (let start = 0; start < data.length; start += laneSize) {
+    const lane = data.subarray(start, Math.min(data.length, start + laneSize));
+    let f: Uint32Array;
+    if (freqs) {
+      f = freqs((model.for(cpu!) as CpuEngineModel).native, lane, laneSize, 'auto');
+    } else {
+      const p = new Predictor(t);
+      f = new Uint32Array(lane.length * A);
+      const ctx = new Uint16Array(p.k);
+      for (let i = 0; i < lane.length; i++) {
+        fillContext(p, lane, 0, i, ctx);
+        p.frequencies(ctx, f.subarray(i * A, (i + 1) * A));
+      }
+    }
+    for (let i = 0; i < lane.length; i++) {
+      const s = tokenOf[lane[i]];
+      bits += -Math.log2(f[i * A + s] / 65536) + (s === A - 1 ? 8 : 0);
+    }
+  }
+  return bits;
+}
+
+export async function measure(model: Model, data: Uint8Array, o: { engine?: 'cpu' | 'ts' | 'auto'; threads?: number; laneSize?: number } = {}): Promise<Measure> {
+  const opts = { model, engine: o.engine ?? 'auto', threads: o.threads, laneSize: o.laneSize };
+  const t0 = performance.now();
+  const packed = await compress(data, opts);
+  const t1 = performance.now();
+  const back = await decompress(packed, opts);
+  const t2 = performance.now();
+  if (!back.equals(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) throw new Error('round trip failed');
+  const n = Math.max(1, data.length);
+  return {
+    bytes: data.length,
+    idealBits: idealBits(model, data, o.laneSize) / n,
+    actualBits: (8 * packed.length) / n,
+    compressMBps: data.length / 1e3 / Math.max(1e-3, t1 - t0),
+    decompressMBps: data.length / 1e3 / Math.max(1e-3, t2 - t1),
+    engine: selectEngine(opts.engine).name,
+  };
+}
