@@ -21,16 +21,24 @@ const concat = (parts: Uint8Array[]): Buffer =>
 
 /** Split an archive into its frames, validating headers (not payloads). */
 export function splitFrames(archive: Uint8Array): Uint8Array[] {
+  return [...eachFrame(archive)];
+}
+
+/**
+ * The frames of an archive one at a time, each header validated only when
+ * it is reached: decoding then fails at the same place, with the same code,
+ * as the stream decoder, which cannot look ahead (a damaged third frame is
+ * found after the first two were decoded, whichever API reads it).
+ */
+function* eachFrame(archive: Uint8Array): Generator<Uint8Array> {
   if (archive.length === 0) {
     throw new NncError(ErrorCodes.TRUNCATED, 'archive is empty: an .nnc archive holds at least one frame');
   }
-  const out: Uint8Array[] = [];
   for (let p = 0; p < archive.length; ) {
     const h = parseFrameHeader(archive, p);
-    out.push(archive.subarray(p, p + h.frameSize));
+    yield archive.subarray(p, p + h.frameSize);
     p += h.frameSize;
   }
-  return out;
 }
 
 /** The model a frame needs, or null for stored frames. */
@@ -49,7 +57,9 @@ export function compressSync(input: Uint8Array | ArrayBuffer | string, opts?: Co
 export function decompressSync(input: Uint8Array | ArrayBuffer, opts?: CodecOptions): Buffer {
   const data = toBytes(input);
   const r = resolveOptions(opts);
-  return concat(splitFrames(data).map((f) => r.engine.decompressFrame(modelFor(f, r, r.engine), f, r)));
+  const out: Uint8Array[] = [];
+  for (const f of eachFrame(data)) out.push(r.engine.decompressFrame(modelFor(f, r, r.engine), f, r));
+  return concat(out);
 }
 
 export async function compress(input: Uint8Array | ArrayBuffer | string, opts?: CompressOptions): Promise<Buffer> {
@@ -76,7 +86,7 @@ export async function decompress(input: Uint8Array | ArrayBuffer, opts?: CodecOp
     const data = toBytes(input);
     const r = resolveOptions(opts);
     const out: Uint8Array[] = [];
-    for (const f of splitFrames(data)) {
+    for (const f of eachFrame(data)) {
       throwIfAborted(r.signal);
       out.push(await r.engine.decompressFrameAsync(modelFor(f, r, r.engine), f, r));
     }

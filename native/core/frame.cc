@@ -392,12 +392,13 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
 
 std::vector<uint8_t> decompressArchive(const Model* model, const uint8_t* data, size_t len, int threads, Simd simd,
                                        const CancelFlag* cancel) {
-  const std::vector<size_t> starts = splitArchive(data, len);
+  if (len == 0) fail(Code::Truncated, "archive is empty: an .nnc archive holds at least one frame");
   std::vector<uint8_t> out;
-  for (size_t i = 0; i < starts.size(); ++i) {
-    const size_t end = i + 1 < starts.size() ? starts[i + 1] : len;
-    const std::vector<uint8_t> part = decompressFrame(model, data + starts[i], end - starts[i], threads, simd, cancel);
+  for (size_t p = 0; p < len;) {
+    const FrameHeader h = parseFrameHeader(data + p, len - p, true);
+    const std::vector<uint8_t> part = decompressFrame(model, data + p, h.frameSize, threads, simd, cancel);
     out.insert(out.end(), part.begin(), part.end());
+    p += h.frameSize;
   }
   return out;
 }

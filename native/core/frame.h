@@ -67,8 +67,9 @@ std::vector<uint8_t> compressFrame(const Model& model, const uint8_t* content, s
 std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, size_t len, int threads, Simd simd,
                                      const CancelFlag* cancel = nullptr);
 
-// Decode a whole archive: splitArchive, then every frame in order, contents
-// concatenated (what the TypeScript facade's decompressSync does).
+// Decode a whole archive, frame after frame, contents concatenated. Each
+// header is checked when it is reached (as a stream decoder must, and as the
+// TypeScript facade does), so the first damage met decides the error.
 std::vector<uint8_t> decompressArchive(const Model* model, const uint8_t* data, size_t len, int threads, Simd simd,
                                        const CancelFlag* cancel = nullptr);
 

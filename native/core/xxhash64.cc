@@ -47,6 +47,10 @@ inline uint64_t mergeRound(uint64_t acc, uint64_t val) {
 }  // namespace
 
 uint64_t xxh64(const uint8_t* p, size_t len, uint64_t seed) {
+  // Lengths are compared as counts, never as pointers past the end: p may be
+  // null when len is 0, and p + 8 beyond the buffer is undefined behaviour
+  // (UBSan reports both; the fuzzers found it).
+  if (len == 0) p = reinterpret_cast<const uint8_t*>("");
   const uint8_t* const end = p + len;
   uint64_t h;
   if (len >= 32) {
@@ -68,12 +72,12 @@ uint64_t xxh64(const uint8_t* p, size_t len, uint64_t seed) {
     h = seed + P5;
   }
   h += static_cast<uint64_t>(len);
-  while (p + 8 <= end) {
+  while (end - p >= 8) {
     h ^= round(0, read64(p));
     h = rotl(h, 27) * P1 + P4;
     p += 8;
   }
-  if (p + 4 <= end) {
+  if (end - p >= 4) {
     h ^= static_cast<uint64_t>(read32(p)) * P1;
     h = rotl(h, 23) * P2 + P3;
     p += 4;

@@ -1,0 +1,50 @@
+// libFuzzer target: the container parser (docs/FORMAT.md section 4) without
+// decoding: frame headers, archive splitting, lane tables. Checks that a
+// split archive tiles the input exactly and that everything the parser
+// accepted is consistent with the bytes present.
+#include <cstdint>
+#include <cstring>
+
+#include "../core/frame.h"
+#include "fuzz_common.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace nnc;
+  std::vector<size_t> starts;
+  try {
+    starts = splitArchive(data, size);
+  } catch (const Error& e) {
+    if (e.code() == Code::Internal) nnc_fuzz::die("internal error:", e.message());
+  }
+  size_t expect = 0;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    if (starts[i] != expect) nnc_fuzz::die("frames do not tile the archive");
+    const FrameHeader h = parseFrameHeader(data + starts[i], size - starts[i], true);
+    if (h.frameSize > size - starts[i]) nnc_fuzz::die("frame runs past the input");
+    if (h.N > kMaxContent) nnc_fuzz::die("content size over the limit was accepted");
+    if (h.method == 1) {
+      if (8 * h.nLanes > h.B) nnc_fuzz::die("lane count not bounded by the payload");
+      try {
+        const std::vector<uint64_t> offs = laneOffsets(h, data + starts[i] + kFrameHeader);
+        if (offs.size() != h.nLanes + 1 || offs.back() != h.B) nnc_fuzz::die("lane table inconsistent");
+        for (size_t l = 0; l + 1 < offs.size(); ++l)
+          if (offs[l + 1] < offs[l] + 4) nnc_fuzz::die("lane stream shorter than 4 bytes accepted");
+      } catch (const Error& e) {
+        if (e.code() != Code::Corrupt) nnc_fuzz::die("lane table error is not ERR_NNC_CORRUPT:", codeString(e.code()));
+      }
+    } else if (h.B != h.N || h.laneSize != 0) {
+      nnc_fuzz::die("inconsistent stored frame accepted");
+    }
+    expect = starts[i] + h.frameSize;
+  }
+  if (!starts.empty() && expect != size) nnc_fuzz::die("split archive does not end at the input's end");
+  // Any prefix of the input parses as a header, or fails with a code.
+  if (size >= kFrameHeader) {
+    try {
+      (void)parseFrameHeader(data, kFrameHeader, false);
+    } catch (const Error& e) {
+      if (e.code() == Code::Internal || e.code() == Code::Truncated) nnc_fuzz::die("28-byte header reported as", codeString(e.code()));
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,42 @@
+// libFuzzer target: the decoder. The input is an archive; it is decoded
+// once per SIMD variant with the model its first frame names (golden or
+// tiny, see fuzz_common.h) and every variant must give the same content or
+// the same error code. A successful decode is re-checked: its content must
+// match the checksum the decoder verified, which decompressFrame does, so
+// here we only require agreement and no sanitizer report.
+//
+// Work bound: an archive may claim up to 2^26 content bytes per frame and
+// a valid one decodes that many positions whatever its size (a highly
+// predictable content codes in a few bytes). To keep thousands of
+// executions per second, archives claiming more than kMaxDecoded bytes in
+// total are only parsed, not decoded (the parser is fuzzed alone by
+// fuzz_container; huge claims by the golden bad files and test/hostile).
+#include <cstdint>
+
+#include "../core/frame.h"
+#include "fuzz_common.h"
+
+constexpr uint64_t kMaxDecoded = 4096;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace nnc;
+  std::vector<size_t> starts;
+  try {
+    starts = splitArchive(data, size);
+  } catch (const Error&) {
+  }
+  uint64_t claimed = 0;
+  for (size_t s : starts) claimed += parseFrameHeader(data + s, size - s, true).N;
+  if (claimed > kMaxDecoded) return 0;
+  uint64_t id = 0;  // the first frame's model ID field, whatever the rest holds
+  for (int i = 7; i >= 0 && size >= 16; --i) id = (id << 8) | data[8 + i];
+  const Model* model = nnc_fuzz::modelFor(id);
+  std::string first;
+  for (Simd v : nnc_fuzz::variants()) {
+    // Two threads: lanes are split between them, as in real use.
+    const std::string got = nnc_fuzz::outcome([&] { return decompressArchive(model, data, size, 2, v); });
+    if (first.empty()) first = got;
+    else if (got != first) nnc_fuzz::die("SIMD variants disagree:", first + " vs " + got + " (" + simdName(v) + ")");
+  }
+  return 0;
+}

@@ -1,0 +1,44 @@
+// libFuzzer target: determinism and round trip. The first bytes choose the
+// model, lane size, thread count and frame size; the rest is the content.
+// The content is compressed on every SIMD variant, twice with different
+// thread counts; every archive must be byte-identical (an archive is a
+// function of input, model, laneSize and frame size only, FORMAT.md 4.1),
+// and must decode back to the content on every variant.
+#include <cstdint>
+
+#include "../core/frame.h"
+#include "fuzz_common.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace nnc;
+  if (size < 4) return 0;
+  const Model& m = *nnc_fuzz::models()[data[0] % nnc_fuzz::models().size()];
+  static const uint32_t kLanes[] = {1, 2, 3, 7, 16, 63, 64, 65, 100, 256, 1000, 4096, 65536};
+  const uint32_t lane = kLanes[data[1] % (sizeof kLanes / sizeof kLanes[0])];
+  const int threads = 1 + data[2] % 3;
+  const size_t frameSize = data[3] < 128 ? size_t{1} << 26 : 64 + (data[3] - 128) * 61;
+  const uint8_t* content = data + 4;
+  const size_t n = size - 4;
+
+  auto archive = [&](Simd v, int t) {
+    std::vector<uint8_t> out;
+    size_t p = 0;
+    do {
+      const size_t len = std::min(frameSize, n - p);
+      const std::vector<uint8_t> f = compressFrame(m, content + p, len, lane, t, v);
+      out.insert(out.end(), f.begin(), f.end());
+      p += len;
+    } while (p < n);
+    return out;
+  };
+  const int other = 1 + threads % 3;
+  const std::vector<uint8_t> ref = archive(Simd::Scalar, threads);
+  for (Simd v : nnc_fuzz::variants()) {
+    if (v != Simd::Scalar && archive(v, threads) != ref)
+      nnc_fuzz::die("archive differs on", std::string(simdName(v)) + " with threads " + std::to_string(threads));
+    if (archive(v, other) != ref) nnc_fuzz::die("second run differs on", std::string(simdName(v)) + " with threads " + std::to_string(other));
+    const std::vector<uint8_t> back = decompressArchive(&m, ref.data(), ref.size(), threads, v);
+    if (back.size() != n || !std::equal(back.begin(), back.end(), content)) nnc_fuzz::die("round trip failed on", simdName(v));
+  }
+  return 0;
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * Seed corpus for the libFuzzer targets (native/fuzz): valid archives and
+ * models of several shapes, plus the golden good and bad files, written to
+ * OUT/{container,decode,model,roundtrip}/ (default build-fuzz/corpus).
+ * Also (re)writes native/fuzz/tiny.nncm, the second model the decode and
+ * round-trip targets use (deterministic: the same bytes every time).
+ * Needs dist/ (npm run build:ts).
+ *
+ *   node scripts/make-fuzz-corpus.mjs [OUT]
+ */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const req = (p) => import(join(root, 'dist', p)).then((m) => m.default ?? m);
+const { randomModel } = await req('model/random.js');
+const { serializeModel } = await req('model/format.js');
+const { sampleFromModel } = await req('model/sample.js');
+const nnc = await req('index.js');
+
+const out = process.argv[2] ?? join(root, 'build-fuzz', 'corpus');
+const targets = ['container', 'decode', 'model', 'roundtrip'];
+for (const t of targets) mkdirSync(join(out, t), { recursive: true });
+const counts = Object.fromEntries(targets.map((t) => [t, 0]));
+/** Content-addressed, like libFuzzer's own corpus files. */
+const put = (targetsFor, bytes) => {
+  const name = createHash('sha1').update(bytes).digest('hex');
+  for (const t of targetsFor) {
+    writeFileSync(join(out, t, name), bytes);
+    counts[t]++;
+  }
+};
+
+// --- models --------------------------------------------------------------------
+const golden = join(root, 'test', 'fixtures', 'golden');
+const goldenModelBytes = readFileSync(join(golden, 'model.nncm'));
+const tinyTensors = randomModel(4242, { k: 2, E: 2, hidden: [4], alphabetBytes: 3, expLength: 16 });
+const tinyBytes = serializeModel(tinyTensors, { name: 'fuzz-tiny', description: 'A = 4: random bytes often decode for a while (native/fuzz)' });
+writeFileSync(join(root, 'native', 'fuzz', 'tiny.nncm'), tinyBytes);
+const goldenModel = nnc.loadModel(goldenModelBytes);
+const tinyModel = nnc.loadModel(tinyBytes);
+const goldenTensors = goldenModel.parsed.tensors;
+
+put(['model'], goldenModelBytes);
+put(['model'], tinyBytes);
+put(['model'], readFileSync(join(root, 'models', 'default.nncm')));
+const shapes = [
+  { k: 1, E: 1, hidden: [1], alphabetBytes: 1, expLength: 2 },
+  { k: 1, E: 3, hidden: [5, 3], alphabetBytes: 256, expLength: 40 },
+  { k: 4, E: 2, hidden: [17, 16, 15], alphabetBytes: 30, expLength: 100 },
+  { k: 8, E: 4, hidden: [33, 8, 8, 4], alphabetBytes: 200, expLength: 600 },
+  { k: 16, E: 1, hidden: [64], alphabetBytes: 95, expLength: 4096 },
+  { k: 3, E: 16, hidden: [48, 32], alphabetBytes: 10, expLength: 7 },
+];
+shapes.forEach((s, i) => put(['model'], serializeModel(randomModel(900 + i, s), { name: `shape-${i}` })));
+// Metadata variants: none, nested, unicode.
+put(['model'], serializeModel(tinyTensors));
+put(['model'], serializeModel(tinyTensors, { name: 'ünïcødé ✓', trainedOn: [{ file: 'a', bytes: 1, part: 'all' }], figures: { bpb: 2.5 } }));
+for (const f of readdirSync(join(golden, 'bad-models')).filter((f) => f.endsWith('.nncm'))) {
+  put(['model'], readFileSync(join(golden, 'bad-models', f)));
+}
+
+// --- archives ------------------------------------------------------------------
+for (const f of readdirSync(golden).filter((f) => f.endsWith('.nnc'))) put(['container', 'decode'], readFileSync(join(golden, f)));
+for (const f of readdirSync(join(golden, 'bad')).filter((f) => f.endsWith('.nnc'))) put(['container', 'decode'], readFileSync(join(golden, 'bad', f)));
+const archive = (model, data, laneSize, frameSize) => nnc.compressSync(data, { model, engine: 'ts', laneSize, frameSize });
+const text = Buffer.from('the quick brown fox jumps over the lazy dog; '.repeat(40));
+const cases = [
+  [goldenModel, sampleFromModel(goldenTensors, 300, 1), 1],
+  [goldenModel, sampleFromModel(goldenTensors, 700, 2, 7), 7],
+  [goldenModel, sampleFromModel(goldenTensors, 2000, 3, 64), 64],
+  [goldenModel, sampleFromModel(goldenTensors, 4000, 4), 65536],
+  [goldenModel, sampleFromModel(goldenTensors, 3000, 5, 250), 250, 1000],
+  [goldenModel, sampleFromModel(goldenTensors, 1500, 12, 30), 30, 400],
+  [goldenModel, text, 100],
+  [goldenModel, Uint8Array.of(0, 255, 7), 1],
+  [tinyModel, sampleFromModel(tinyTensors, 500, 6), 65536],
+  [tinyModel, sampleFromModel(tinyTensors, 3000, 7, 33), 33],
+  [tinyModel, sampleFromModel(tinyTensors, 4000, 8, 1000), 1000, 1500],
+  [tinyModel, sampleFromModel(tinyTensors, 900, 13, 100), 100],
+  [tinyModel, sampleFromModel(tinyTensors, 64, 9, 1), 1],
+  [tinyModel, new Uint8Array(0), 65536],
+];
+const made = cases.map(([m, d, lane, frame]) => archive(m, d, lane, frame));
+for (const a of made) put(['container', 'decode'], a);
+put(['container', 'decode'], Buffer.concat([made[0], made[7], made[11]])); // frames of two models and a stored one
+
+// --- round-trip inputs: 4 parameter bytes (model, lane, threads, frame size), then content
+const params = [[0, 8, 1, 0], [1, 0, 0, 0], [1, 4, 2, 130], [0, 12, 0, 200], [1, 6, 1, 0]];
+const contents = [new Uint8Array(0), text.subarray(0, 500), sampleFromModel(tinyTensors, 800, 10, 16), sampleFromModel(goldenTensors, 600, 11), Uint8Array.from({ length: 300 }, (_, i) => (i * 2654435761) >>> 24)];
+contents.forEach((c, i) => put(['roundtrip'], Buffer.concat([Buffer.from(params[i]), c])));
+
+console.log(`fuzz corpus in ${out}: ${targets.map((t) => `${t} ${counts[t]}`).join(', ')}`);
