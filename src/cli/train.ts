@@ -68,6 +68,8 @@ interface TrainArgs {
   retrain: number;
   snapshotRatio: number;
   engine?: 'auto' | 'cpu' | 'ts';
+  /** --samples was given (it then overrides a resumed checkpoint's setting). */
+  samplesGiven?: boolean;
 }
 
 class ArgError extends Error {}
@@ -114,7 +116,7 @@ function parse(cmd: string, argv: readonly string[]): TrainArgs {
       case '--embed': a.settings.E = num('--embed', next(), 1, 64); break;
       case '--context': a.settings.k = num('--context', next(), 1, 64); break;
       case '--epochs': a.epochs = num('--epochs', next(), 1, 10000); break;
-      case '--samples': a.settings.samples = num('--samples', next(), 0, 2 ** 52); break;
+      case '--samples': a.settings.samples = num('--samples', next(), 0, 2 ** 52); a.samplesGiven = true; break;
       case '--lr': a.settings.lr = num('--lr', next(), 1e-7, 1, false); break;
       case '--batch': a.settings.batch = num('--batch', next(), 1, 1 << 20); break;
       case '--seed': a.settings.seed = num('--seed', next(), 0, 2 ** 52); break;
@@ -242,7 +244,7 @@ function metaFor(s: Session, method: string) {
 async function train(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
   const out = a.out!;
   const pp = progressPrinter(io, a.quiet);
-  const s = a.resume ? Session.resume(a.resume, a.settings.threads) : Session.create(a.files, a.settings);
+  const s = a.resume ? Session.resume(a.resume, { threads: a.settings.threads, samples: a.samplesGiven ? a.settings.samples : undefined }) : Session.create(a.files, a.settings);
   const done = s.history.filter((h) => h.phase === 'train').length;
   await s.fit('train', Math.max(0, a.epochs - done), { onEpoch: pp.epoch, onProgress: pp.progress, checkpoint: ckpt });
   if (s.wasCancelled) {
@@ -261,7 +263,7 @@ async function train(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
 async function prune(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
   const t0 = Date.now();
   const pp = progressPrinter(io, a.quiet);
-  const s = a.resume ? Session.resume(a.resume, a.settings.threads) : Session.create(a.files, a.settings);
+  const s = a.resume ? Session.resume(a.resume, { threads: a.settings.threads, samples: a.samplesGiven ? a.settings.samples : undefined }) : Session.create(a.files, a.settings);
   const baseMeta = metaFor(s, `group-lasso pruning (α_t = ${a.alpha0}·t², threshold ${a.threshold}), retrained ≤ ${a.retrain} epochs`);
   const family = await runPipeline(s, {
     outDir: a.out!, epochs: a.epochs, lassoEpochs: a.lassoEpochs, alpha0: a.alpha0, threshold: a.threshold,

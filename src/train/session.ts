@@ -129,7 +129,7 @@ export class Session {
   }
 
   /** A checkpoint written by save(): the same files must still be there. */
-  static resume(path: string, threads?: number): Session {
+  static resume(path: string, overrides: Partial<Pick<TrainSettings, 'threads' | 'samples'>> = {}): Session {
     const buf = readFileSync(path);
     if (buf.length < 8 || !buf.subarray(0, 4).equals(CKPT_MAGIC)) {
       throw new NncError(ErrorCodes.CORRUPT, `${path} is not an nnc training checkpoint`);
@@ -142,7 +142,7 @@ export class Session {
     } catch {
       throw new NncError(ErrorCodes.CORRUPT, `checkpoint ${path} has a damaged header`);
     }
-    const settings = { ...head.settings, threads: threads ?? head.settings.threads };
+    const settings: TrainSettings = { ...head.settings, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
     const data = readTrainingData(head.files.map((f) => f.file), settings.validation);
     data.files.forEach((f, i) => {
       if (f.bytes !== head.files[i].bytes) {
