@@ -21,17 +21,27 @@ function cancellable(
   flush: (t: Transform, signal: AbortSignal) => Promise<void>,
 ): Transform {
   const ac = new AbortController();
+  // The frame job in flight, if any: destroying waits for it to stop, so
+  // 'error'/'close' (and pipeline's rejection) come once its memory is freed.
+  let inflight: Promise<void> | undefined;
+  const track = (p: Promise<void>, cb: TransformCallback): void => {
+    inflight = p;
+    p.then(() => cb(), (e: Error) => cb(e)).finally(() => {
+      if (inflight === p) inflight = undefined;
+    });
+  };
   const t = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      transform(this, chunk, ac.signal).then(() => cb(), (e: Error) => cb(e));
+      track(transform(this, chunk, ac.signal), cb);
     },
     flush(cb: TransformCallback) {
-      flush(this, ac.signal).then(() => cb(), (e: Error) => cb(e));
+      track(flush(this, ac.signal), cb);
     },
     destroy(err, cb) {
       r.signal?.removeEventListener('abort', onAbort);
       ac.abort(err ?? abortError());
-      cb(err);
+      if (!inflight) return cb(err);
+      inflight.then(() => cb(err), () => cb(err));
     },
   });
   const onAbort = (): void => {
