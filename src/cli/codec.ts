@@ -13,7 +13,7 @@ import { Transform, Writable, type Readable, type TransformCallback } from 'node
 import { pipeline } from 'node:stream/promises';
 import { createCompressStream, createDecompressStream } from '../index.js';
 import { Context, displayName } from './context.js';
-import { formatBpb, formatRatio } from './format.js';
+import { SYSTEM_MESSAGES, formatBpb, formatRatio } from './format.js';
 import { Progress } from './progress.js';
 import { registerTemp, releaseTemp, removeTemp, tempPathFor } from './tempfile.js';
 
@@ -123,22 +123,64 @@ async function verifyArchive(ctx: Context, archive: string, expected: Buffer, ex
 
 /**
  * Create `dest` through a temporary file in the same directory: `produce`
- * writes the temporary file, which is then renamed over `dest`. On any failure
- * the temporary file is removed and `dest` is untouched.
+ * writes the temporary file, which is then published as `dest`. On any
+ * failure the temporary file is removed and `dest` is untouched.
+ *
+ * Without -f, publishing is a hard link, which fails if `dest` exists, so
+ * of two nnc writing the same path at once exactly one wins and the other's
+ * output never replaces it (a rename would silently overwrite). With -f the
+ * rename is atomic: `dest` is always one complete output.
  */
 async function writeAtomically(ctx: Context, dest: string, produce: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = tempPathFor(dest);
-  registerTemp(tmp);
+  registerTemp(tmp, dest);
   try {
-    await produce(tmp);
-    // Checked again: the destination may have appeared while we were working.
-    if (!ctx.opts.force && fs.existsSync(dest)) throw alreadyExists(dest);
-    await fs.promises.rename(tmp, dest);
+    try {
+      await produce(tmp);
+    } catch (e) {
+      throw outputError(e, dest, tmp);
+    }
+    if (ctx.opts.force) await fs.promises.rename(tmp, dest);
+    else await publishNoClobber(tmp, dest);
     releaseTemp(tmp);
   } catch (e) {
     removeTemp(tmp);
     throw e;
   }
+}
+
+export async function publishNoClobber(tmp: string, dest: string): Promise<void> {
+  try {
+    await fs.promises.link(tmp, dest);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw alreadyExists(dest);
+    // File systems without hard links: check, then rename (a narrow race remains).
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EMLINK') throw e;
+    if (fs.existsSync(dest)) throw alreadyExists(dest);
+    await fs.promises.rename(tmp, dest);
+    return;
+  }
+  await fs.promises.unlink(tmp);
+}
+
+/**
+ * A failure while writing the output (full disk, permissions, file size
+ * limit, I/O error) says which file and that no partial output was left;
+ * other errors (a damaged archive, a read error) pass through unchanged.
+ */
+function outputError(e: unknown, dest: string, tmp: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  const writing = typeof err?.syscall === 'string' && (err.path === tmp || ['write', 'writev', 'fsync', 'close'].includes(err.syscall));
+  if (!writing || typeof err.code !== 'string') return e;
+  const partial = fs.existsSync(tmp);
+  const out = new Error(
+    `cannot write ${dest}: ${SYSTEM_MESSAGES[err.code] ?? err.message}; ` +
+      (partial ? 'the partial output was removed' : 'nothing was written'),
+    { cause: e },
+  ) as Error & { code: string };
+  out.code = err.code;
+  return out;
 }
 
 export function alreadyExists(file: string): Error {

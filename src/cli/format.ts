@@ -22,7 +22,7 @@ export function formatBpb(uncompressed: number, compressed: number): string {
 }
 
 /** Messages for the file-system errors people actually meet, without Node's `ENOENT: …, open 'x'` noise. */
-const SYSTEM_MESSAGES: Record<string, string> = {
+export const SYSTEM_MESSAGES: Record<string, string> = {
   ENOENT: 'No such file or directory',
   EACCES: 'Permission denied',
   EPERM: 'Operation not permitted',
@@ -33,6 +33,9 @@ const SYSTEM_MESSAGES: Record<string, string> = {
   EEXIST: 'File exists',
   EMFILE: 'Too many open files',
   EPIPE: 'Broken pipe',
+  EFBIG: 'File too large',
+  EDQUOT: 'Disk quota exceeded',
+  EIO: 'Input/output error',
 };
 
 /** `message (CODE)` for any thrown value: NncError codes, Node system error codes, or no code. */

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const live = new Set<string>();
+/** Live temporary files → the destination each will become. */
+const live = new Map<string, string>();
 
 /** `.NAME.<pid>.<random>.tmp` in the destination's directory (same file system, so rename is atomic). */
 export function tempPathFor(dest: string): string {
@@ -19,8 +20,8 @@ export function tempPathFor(dest: string): string {
   return path.join(dir, `.${base}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
-export function registerTemp(p: string): void {
-  live.add(p);
+export function registerTemp(p: string, dest = p): void {
+  live.set(p, dest);
 }
 
 /** Remove a temporary file (ignoring "already gone") and forget it. */
@@ -38,22 +39,36 @@ export function releaseTemp(p: string): void {
   live.delete(p);
 }
 
-export function removeAllTemps(): void {
-  for (const p of [...live]) removeTemp(p);
+/** Remove every live temporary file; returns the destinations whose partial output was removed. */
+export function removeAllTemps(): string[] {
+  const removed: string[] = [];
+  for (const [p, dest] of [...live]) {
+    if (fs.existsSync(p)) removed.push(dest);
+    removeTemp(p);
+  }
+  return removed;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 /**
- * On SIGINT/SIGTERM/SIGHUP: delete temporary files, then exit with 128 + signal
- * number (130, 143, 129) as shells expect. Returns a function that uninstalls.
+ * On SIGINT/SIGTERM/SIGHUP: delete temporary files, say so on stderr
+ * ("nnc: interrupted (SIGINT); removed the partial output FILE"), then exit
+ * with 128 + signal number (130, 143, 129) as shells expect. Returns a
+ * function that uninstalls.
  */
 export function installSignalCleanup(onSignal?: (signal: string) => void): () => void {
   const handlers: [NodeJS.Signals, () => void][] = [];
   for (const sig of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) {
     const h = (): void => {
       onSignal?.(sig);
-      removeAllTemps();
+      const removed = removeAllTemps();
+      const what = removed.length ? `; removed the partial output ${removed.join(', ')}` : '';
+      try {
+        fs.writeSync(2, `nnc: interrupted (${sig})${what}\n`);
+      } catch {
+        // stderr is gone: the exit status still tells.
+      }
       process.exit(SIGNAL_EXIT[sig]);
     };
     process.on(sig, h);
