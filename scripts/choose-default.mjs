@@ -7,8 +7,11 @@
  * saying what it was trained on and how, and its figures on the test parts
  * (the last 1/5 of each text file, never used in training).
  *
- *   node scripts/choose-default.mjs FAMILY_DIR TEST_DIR [--min 2]
+ *   node scripts/choose-default.mjs FAMILY_DIR TEST_DIR [--min 2] [--extra MODEL:VALIDBITS]...
  *   TEST_DIR holds NAME.test files (the last 1/5 of each corpus file).
+ *   --extra adds a model trained outside the family on the same files and
+ *   validation split (nnc train prints its validation bits per byte); the
+ *   choice uses validation figures only, never the test parts.
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -40,9 +43,17 @@ async function speed(model) {
   return { compress: speedSample.length / 1e3 / c, decompress: speedSample.length / 1e3 / d };
 }
 
+const extras = [];
+process.argv.forEach((a, i) => {
+  if (a !== '--extra') return;
+  const [file, bits] = process.argv[i + 1].split(':');
+  const model = nnc.loadModel(file);
+  extras.push({ file, hidden: model.info.hidden, params: model.info.parameters, validBits: Number(bits), external: true });
+});
+
 const candidates = [];
-for (const m of report.family) {
-  const model = nnc.loadModel(join(famDir, m.file));
+for (const m of [...report.family, ...extras]) {
+  const model = nnc.loadModel(m.external ? m.file : join(famDir, m.file));
   const s = await speed(model);
   console.error(`${m.file}: ${m.params} params, valid ${m.validBits.toFixed(4)}, ${s.compress.toFixed(2)} / ${s.decompress.toFixed(2)} MB/s`);
   candidates.push({ m, model, s });
@@ -59,8 +70,11 @@ for (const f of tests) {
 }
 const meta = {
   name: 'nnc-default-text-v2',
-  description: 'general model for English text, chosen from a group-lasso pruning family',
+  description: pick.m.external
+    ? 'general model for English text, trained directly (unpruned): it beat every snapshot of the pruning family at the speed target'
+    : 'general model for English text, chosen from a group-lasso pruning family',
   method:
+    (pick.m.external ? `nnc train (hidden ${pick.m.hidden.join('-')}), compared with ` : '') +
     `nnc prune (float32 Adam lr ${report.settings.lr}, batch ${report.settings.batch}, seed ${report.settings.seed}, ` +
     `${report.settings.samples || 'all'} samples/epoch; unpruned k=${report.settings.k} E=${report.settings.E} hidden ${report.settings.hidden.join('-')}; ` +
     `group lasso, structural pruning, retrained snapshots; int8/u8 export) — chosen as the best validation ratio at ≥ ${min} MB/s on the cpu engine`,
