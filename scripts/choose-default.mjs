@@ -7,7 +7,7 @@
  * saying what it was trained on and how, and its figures on the test parts
  * (the last 1/5 of each text file, never used in training).
  *
- *   node scripts/choose-default.mjs FAMILY_DIR TEST_DIR [--min 2] [--extra MODEL:VALIDBITS]...
+ *   node scripts/choose-default.mjs FAMILY_DIR TEST_DIR [--min 2] [--extra MODEL:VALIDBITS]... [--only F,F] [--note TEXT]
  *   TEST_DIR holds NAME.test files (the last 1/5 of each corpus file).
  *   --extra adds a model trained outside the family on the same files and
  *   validation split (nnc train prints its validation bits per byte); the
@@ -24,6 +24,8 @@ const nnc = await req('index.js');
 const { serializeModel } = await req('model/format.js');
 
 const [famDir, testDir] = process.argv.slice(2);
+const note = process.argv.includes('--note') ? process.argv[process.argv.indexOf('--note') + 1] : '';
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null;
 const min = process.argv.includes('--min') ? Number(process.argv[process.argv.indexOf('--min') + 1]) : 2;
 const report = JSON.parse(readFileSync(join(famDir, 'report.json'), 'utf8'));
 const tests = readdirSync(testDir).filter((f) => f.endsWith('.test'));
@@ -52,7 +54,7 @@ process.argv.forEach((a, i) => {
 });
 
 const candidates = [];
-for (const m of [...report.family, ...extras]) {
+for (const m of [...report.family, ...extras].filter((m) => !only || only.includes(m.file))) {
   const model = nnc.loadModel(m.external ? m.file : join(famDir, m.file));
   const s = await speed(model);
   console.error(`${m.file}: ${m.params} params, valid ${m.validBits.toFixed(4)}, ${s.compress.toFixed(2)} / ${s.decompress.toFixed(2)} MB/s`);
@@ -77,14 +79,14 @@ const meta = {
     (pick.m.external ? `nnc train (hidden ${pick.m.hidden.join('-')}), compared with ` : '') +
     `nnc prune (float32 Adam lr ${report.settings.lr}, batch ${report.settings.batch}, seed ${report.settings.seed}, ` +
     `${report.settings.samples || 'all'} samples/epoch; unpruned k=${report.settings.k} E=${report.settings.E} hidden ${report.settings.hidden.join('-')}; ` +
-    `group lasso, structural pruning, retrained snapshots; int8/u8 export) — chosen as the best validation ratio at ≥ ${min} MB/s on the cpu engine`,
+    `group lasso, structural pruning, retrained snapshots; int8/u8 export) — chosen as the best validation ratio at ≥ ${min} MB/s on the cpu engine` +
+    (note ? `. ${note}` : ''),
   trainedOn: report.files.map((f) => ({ file: f.file.split('/').pop().replace(/\.train$/, ''), bytes: f.bytes, part: 'first 4/5 of the corpus file (of which the last 1/5 validated)' })),
   created: new Date().toISOString().slice(0, 10),
   figures: {
     'bits per byte on test parts (last 1/5 of each file, real archives)': figures,
     parameters: pick.model.info.parameters,
     'validation bits per byte': Number(pick.m.validBits.toFixed(4)),
-    'cpu MB/s here (compress, decompress)': [Number(pick.s.compress.toFixed(2)), Number(pick.s.decompress.toFixed(2))],
   },
 };
 writeFileSync(join(root, 'models', 'default.nncm'), serializeModel(pick.model.parsed.tensors, meta));

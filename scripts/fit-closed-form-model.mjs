@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Fits the bundled default model (models/default.nncm) in closed form from the
+// Fits a model in closed form (it was the bundled default until a trained one replaced it) from the
 // English text files of ../shared/data, using only the first 4/5 of each file
 // (the last 1/5 is test data and is never used for fitting), and records the
 // ideal code length on the test parts of dickens, bible and world192.
@@ -25,7 +25,7 @@ const opt = (name, def) => {
   return i >= 0 ? args[i + 1] : def;
 };
 const dataDir = resolve(root, opt('--data', '../shared/data'));
-const outFile = resolve(root, opt('--out', 'models/default.nncm'));
+const outFile = resolve(root, opt('--out', 'closed-form.nncm'));
 const fitOpts = {};
 for (const [flag, key] of [['--order1', 'order1Contexts'], ['--skip', 'skipContexts'], ['--lambda', 'skipWeight'], ['--alpha', 'alpha'], ['--beta', 'beta'], ['--min-pair', 'minPairCount']]) {
   const v = opt(flag, undefined);
