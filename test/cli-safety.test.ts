@@ -18,6 +18,8 @@ const BIN = path.join(ROOT, 'bin', 'nnc.js');
 const TIMEOUT = 60_000;
 const isRoot = process.getuid?.() === 0;
 const posix = process.platform !== 'win32';
+/** Appended to the titles of POSIX-only tests, so a skip says why. */
+const needsPosix = posix ? '' : ' (skipped: needs POSIX named pipes, signals, ulimit and permissions)';
 
 interface Result {
   code: number | null;
@@ -108,8 +110,7 @@ describe('nnc: never overwrite without -f', () => {
     expect(exists('.tmp-a')).toBe(false);
   });
 
-  it.skipIf(!posix)(
-    'of two nnc writing the same output at once, exactly one wins and its output is intact',
+  it.skipIf(!posix)(`of two nnc writing the same output at once, exactly one wins and its output is intact${needsPosix}`,
     async () => {
       const inputs = { x: generatedText(200_000, 2), y: generatedText(200_000, 3) };
       /**
@@ -163,7 +164,7 @@ describe('nnc: failures remove the partial output and say what happened', () => 
     TIMEOUT,
   );
 
-  it.skipIf(!posix)('a file-size limit (ulimit -f): EFBIG, partial output removed, input kept with --rm', () => {
+  it.skipIf(!posix)(`a file-size limit (ulimit -f): EFBIG, partial output removed, input kept with --rm${needsPosix}`, () => {
     write('in.bin', randomBytes(400_000, 5));
     const r = nnc(['--rm', 'in.bin'], { cwd: dir, shell: 'ulimit -f 100' }); // 100 blocks of 512 bytes (bash)
     expect(r.code).toBe(1);
@@ -173,7 +174,7 @@ describe('nnc: failures remove the partial output and say what happened', () => 
     expect(temps()).toEqual([]);
   });
 
-  it.skipIf(!posix)('a directory without write permission: EACCES, nothing written', () => {
+  it.skipIf(!posix)(`a directory without write permission: EACCES, nothing written${needsPosix}`, () => {
     // As root permissions do not apply: run nnc as nobody then.
     fs.chmodSync(dir, 0o755);
     write('in.txt', generatedText(2000, 6));
@@ -186,8 +187,7 @@ describe('nnc: failures remove the partial output and say what happened', () => 
     expect(fs.readdirSync(file('ro'))).toEqual([]);
   });
 
-  it.skipIf(!posix)(
-    'SIGINT and SIGTERM: exit 130 / 143, the partial output removed, and a message saying so',
+  it.skipIf(!posix)(`SIGINT and SIGTERM: exit 130 / 143, the partial output removed, and a message saying so${needsPosix}`,
     async () => {
       write('big.txt', generatedText(2_000_000, 7));
       for (const [sig, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {

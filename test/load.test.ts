@@ -24,6 +24,8 @@ const gc = runInNewContext('gc') as () => void;
 const cpu = engineInfo().engines.find((e) => e.name === 'cpu')!;
 const model = loadModel(join(__dirname, 'fixtures', 'golden', 'model.nncm'));
 const activeJobs = (): number => loadAddon().addon?.activeJobs() ?? 0;
+/** Appended to the titles of tests that need the addon, so a skip says why. */
+const needsCpu = cpu.available ? '' : ` (skipped: the cpu engine is unavailable: ${cpu.reason})`;
 
 /** Call i of a round: size, engine and content vary with i. */
 function job(i: number): { data: Uint8Array; engine: 'ts' | 'cpu'; decodeWith: 'ts' | 'cpu'; laneSize: number } {
@@ -86,7 +88,7 @@ describe('load', () => {
     expect(activeJobs()).toBe(0);
   });
 
-  it.skipIf(!cpu.available)('the event loop stays responsive while a large native job runs', async () => {
+  it.skipIf(!cpu.available)(`the event loop stays responsive while a large native job runs${needsCpu}`, async () => {
     const big = generatedText(2 * MB, 3);
     const h = monitorEventLoopDelay({ resolution: 5 });
     h.enable();
@@ -111,7 +113,7 @@ describe('load', () => {
 });
 
 describe('cancellation', () => {
-  it.skipIf(!cpu.available)('an AbortSignal stops a running native compress and decompress, and frees them', async () => {
+  it.skipIf(!cpu.available)(`an AbortSignal stops a running native compress and decompress, and frees them${needsCpu}`, async () => {
     // The bundled text model on text: neural frames, a few MB/s.
     const big = generatedText(24 * MB, 5);
     const before = memory();
@@ -165,7 +167,7 @@ describe('cancellation', () => {
     expect(activeJobs()).toBe(0);
   });
 
-  it.skipIf(!cpu.available)('aborting a stream stops its frame job, and destroying the pipeline does too', async () => {
+  it.skipIf(!cpu.available)(`aborting a stream stops its frame job, and destroying the pipeline does too${needsCpu}`, async () => {
     const ac = new AbortController();
     const big = generatedText(16 * MB, 8);
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
