@@ -96,6 +96,8 @@ const bad = {
   'trailing-magic': [Buffer.concat([base, Buffer.from([0x89, 0x4e, 0x4e, 0x43])]), 'ERR_NNC_TRUNCATED'],
   'trailing-garbage-multi-frame': [Buffer.concat([multi, Buffer.from('\n')]), 'ERR_NNC_CORRUPT'],
   'trailing-bad-frame': [Buffer.concat([base, edit((b) => (b[4] = 9))]), 'ERR_NNC_UNSUPPORTED'],
+  // Content that decodes (a stored frame) but is not what was compressed.
+  'stored-content-changed': [(() => { const s = Buffer.from(storedBase); s[40] ^= 0x20; return s; })(), 'ERR_NNC_CHECKSUM'],
 };
 const manifest = {};
 for (const [name, [bytes, code]] of Object.entries(bad)) {
