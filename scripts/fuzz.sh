@@ -42,9 +42,11 @@ status=0
 # 1. Saved crashes must stay fixed.
 for t in "${TARGETS[@]}"; do
   reg="test/fixtures/fuzz-regressions/$t"
-  if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
-    echo "== $t: replaying $(ls "$reg" | wc -l) regression inputs"
-    "$B/native/fuzz/fuzz_$t" "$reg"/* >/dev/null 2>"$B/regress-$t.log" || { cat "$B/regress-$t.log"; status=1; }
+  # Dotfiles (.gitkeep keeps empty folders in git) are not inputs.
+  mapfile -t inputs < <(find "$reg" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | sort)
+  if [ "${#inputs[@]}" -gt 0 ]; then
+    echo "== $t: replaying ${#inputs[@]} regression inputs"
+    "$B/native/fuzz/fuzz_$t" "${inputs[@]}" >/dev/null 2>"$B/regress-$t.log" || { cat "$B/regress-$t.log"; status=1; }
   fi
 done
 
