@@ -129,7 +129,10 @@ describe.skipIf(!addon?.Trainer)(`native trainer${addon?.Trainer ? '' : ` (skipp
     await expect(ev).rejects.toMatchObject({ code: 'ABORT_ERR' });
     const ep = t.trainEpoch({});
     t.cancel();
-    expect(await ep).toMatchObject({ samples: 0, cancelled: true });
+    // The worker may finish the batch it already started before it sees the flag.
+    const rc = await ep;
+    expect(rc.cancelled).toBe(true);
+    expect(rc.samples).toBeLessThanOrEqual(2 * 256);
     expect(await t.evaluate('valid', 100)).toBeGreaterThan(0);
   });
 
