@@ -57,6 +57,25 @@ describe.skipIf(!hasTrainer)(`training${hasTrainer ? '' : ' (skipped: the addon 
     expect(c.history[1].validBits).toBe(a.history[1].validBits);
   });
 
+  it('resume with a new learning rate = an uninterrupted run that changed its rate there', async () => {
+    const a = Session.create([file], settings);
+    await a.runEpoch('train', 0);
+    a.trainer.setOptimizer({ lr: settings.lr / 4 });
+    await a.runEpoch('train', 0);
+    const b = Session.create([file], settings);
+    await b.runEpoch('train', 0);
+    const ck = join(dir, 'lr.ckpt');
+    b.save(ck);
+    const c = Session.resume(ck, { lr: settings.lr / 4 });
+    expect(c.settings.lr).toBe(settings.lr / 4);
+    await c.runEpoch('train', 0);
+    expect(floats(c).equals(floats(a))).toBe(true);
+    // …and differs from continuing at the old rate (the override took effect).
+    const d = Session.resume(ck);
+    await d.runEpoch('train', 0);
+    expect(floats(d).equals(floats(c))).toBe(false);
+  });
+
   it('the pruning pipeline yields a shrinking family and a report', async () => {
     const s = Session.create([file], { ...settings, hidden: [48, 48] });
     const out = join(dir, 'family');

@@ -39,7 +39,8 @@ Network:
 Training:
   --epochs N          at most N epochs (default 10; early stop after 2 without progress)
   --samples N         samples per epoch (default: every training byte)
-  --lr X              Adam learning rate (default 0.002)
+  --lr X              Adam learning rate (default 0.002; with --resume, the rate
+                      to continue at, e.g. a lower one to fine-tune)
   --batch N           batch size (default 8192)
   --seed N            random seed (default 1): same seed, same data → same model
   -T, --threads N     threads (default: one per CPU)
@@ -70,6 +71,8 @@ interface TrainArgs {
   engine?: 'auto' | 'cpu' | 'ts';
   /** --samples was given (it then overrides a resumed checkpoint's setting). */
   samplesGiven?: boolean;
+  /** --lr was given (with --resume it continues at that rate: fine-tuning). */
+  lrGiven?: boolean;
 }
 
 class ArgError extends Error {}
@@ -117,7 +120,7 @@ function parse(cmd: string, argv: readonly string[]): TrainArgs {
       case '--context': a.settings.k = num('--context', next(), 1, 64); break;
       case '--epochs': a.epochs = num('--epochs', next(), 1, 10000); break;
       case '--samples': a.settings.samples = num('--samples', next(), 0, 2 ** 52); a.samplesGiven = true; break;
-      case '--lr': a.settings.lr = num('--lr', next(), 1e-7, 1, false); break;
+      case '--lr': a.settings.lr = num('--lr', next(), 1e-7, 1, false); a.lrGiven = true; break;
       case '--batch': a.settings.batch = num('--batch', next(), 1, 1 << 20); break;
       case '--seed': a.settings.seed = num('--seed', next(), 0, 2 ** 52); break;
       case '-T': case '--threads': a.settings.threads = num('--threads', next(), 0, 256) || availableParallelism(); break;
@@ -244,7 +247,7 @@ function metaFor(s: Session, method: string) {
 async function train(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
   const out = a.out!;
   const pp = progressPrinter(io, a.quiet);
-  const s = a.resume ? Session.resume(a.resume, { threads: a.settings.threads, samples: a.samplesGiven ? a.settings.samples : undefined }) : Session.create(a.files, a.settings);
+  const s = a.resume ? Session.resume(a.resume, { threads: a.settings.threads, samples: a.samplesGiven ? a.settings.samples : undefined, lr: a.lrGiven ? a.settings.lr : undefined }) : Session.create(a.files, a.settings);
   const done = s.history.filter((h) => h.phase === 'train').length;
   await s.fit('train', Math.max(0, a.epochs - done), { onEpoch: pp.epoch, onProgress: pp.progress, checkpoint: ckpt });
   if (s.wasCancelled) {
@@ -263,7 +266,7 @@ async function train(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
 async function prune(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
   const t0 = Date.now();
   const pp = progressPrinter(io, a.quiet);
-  const s = a.resume ? Session.resume(a.resume, { threads: a.settings.threads, samples: a.samplesGiven ? a.settings.samples : undefined }) : Session.create(a.files, a.settings);
+  const s = a.resume ? Session.resume(a.resume, { threads: a.settings.threads, samples: a.samplesGiven ? a.settings.samples : undefined, lr: a.lrGiven ? a.settings.lr : undefined }) : Session.create(a.files, a.settings);
   const baseMeta = metaFor(s, `group-lasso pruning (α_t = ${a.alpha0}·t², threshold ${a.threshold}), retrained ≤ ${a.retrain} epochs`);
   const family = await runPipeline(s, {
     outDir: a.out!, epochs: a.epochs, lassoEpochs: a.lassoEpochs, alpha0: a.alpha0, threshold: a.threshold,

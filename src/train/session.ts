@@ -129,7 +129,7 @@ export class Session {
   }
 
   /** A checkpoint written by save(): the same files must still be there. */
-  static resume(path: string, overrides: Partial<Pick<TrainSettings, 'threads' | 'samples'>> = {}): Session {
+  static resume(path: string, overrides: Partial<Pick<TrainSettings, 'threads' | 'samples' | 'lr'>> = {}): Session {
     const buf = readFileSync(path);
     if (buf.length < 8 || !buf.subarray(0, 4).equals(CKPT_MAGIC)) {
       throw new NncError(ErrorCodes.CORRUPT, `${path} is not an nnc training checkpoint`);
@@ -151,6 +151,8 @@ export class Session {
     });
     const trainer = trainerClass().restore(buf.subarray(8 + n), { threads: settings.threads });
     trainer.setData(data.train, data.valid);
+    // The checkpoint holds the Adam moments; a new rate keeps them and only changes the step.
+    if (overrides.lr !== undefined) trainer.setOptimizer({ lr: settings.lr });
     const s = new Session(trainer, settings, data, head.files.map((f) => f.file));
     s.history = head.history;
     return s;
