@@ -7,7 +7,7 @@
  * saying what it was trained on and how, and its figures on the test parts
  * (the last 1/5 of each text file, never used in training).
  *
- *   node scripts/choose-default.mjs FAMILY_DIR TEST_DIR [--min 2] [--extra MODEL:VALIDBITS]... [--only F,F] [--note TEXT]
+ *   node scripts/choose-default.mjs FAMILY_DIR TEST_DIR [--min 2] [--extra MODEL:VALIDBITS]... [--only F,F] [--note TEXT] [--name NAME]
  *   TEST_DIR holds NAME.test files (the last 1/5 of each corpus file).
  *   --extra adds a model trained outside the family on the same files and
  *   validation split (nnc train prints its validation bits per byte); the
@@ -26,6 +26,7 @@ const { serializeModel } = await req('model/format.js');
 const [famDir, testDir] = process.argv.slice(2);
 const note = process.argv.includes('--note') ? process.argv[process.argv.indexOf('--note') + 1] : '';
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null;
+const name = process.argv.includes('--name') ? process.argv[process.argv.indexOf('--name') + 1] : 'nnc-default-text';
 const min = process.argv.includes('--min') ? Number(process.argv[process.argv.indexOf('--min') + 1]) : 2;
 const report = JSON.parse(readFileSync(join(famDir, 'report.json'), 'utf8'));
 const tests = readdirSync(testDir).filter((f) => f.endsWith('.test'));
@@ -71,7 +72,7 @@ for (const f of tests) {
   figures[f.replace(/\.test$/, '')] = Number(((8 * packed.length) / data.length).toFixed(4));
 }
 const meta = {
-  name: 'nnc-default-text-v2',
+  name,
   description: pick.m.external
     ? 'general model for English text, trained directly (unpruned): it beat every snapshot of the pruning family at the speed target'
     : 'general model for English text, chosen from a group-lasso pruning family',
