@@ -24,10 +24,11 @@ const nnc = await req('index.js');
 const { serializeModel } = await req('model/format.js');
 
 const [famDir, testDir] = process.argv.slice(2);
-const note = process.argv.includes('--note') ? process.argv[process.argv.indexOf('--note') + 1] : '';
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null;
-const name = process.argv.includes('--name') ? process.argv[process.argv.indexOf('--name') + 1] : 'nnc-default-text';
-const min = process.argv.includes('--min') ? Number(process.argv[process.argv.indexOf('--min') + 1]) : 2;
+const opt = (flag, dflt) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : dflt);
+const note = opt('--note', '');
+const only = opt('--only', null)?.split(',') ?? null;
+const name = opt('--name', 'nnc-default-text');
+const min = Number(opt('--min', 2));
 const report = JSON.parse(readFileSync(join(famDir, 'report.json'), 'utf8'));
 const tests = readdirSync(testDir).filter((f) => f.endsWith('.test'));
 const speedSample = Buffer.concat(tests.map((f) => readFileSync(join(testDir, f)))).subarray(0, 2 << 20);

@@ -15,7 +15,7 @@ import { createCompressStream, createDecompressStream } from '../index.js';
 import { Context, displayName } from './context.js';
 import { SYSTEM_MESSAGES, formatBpb, formatRatio } from './format.js';
 import { Progress } from './progress.js';
-import { registerTemp, releaseTemp, removeTemp, tempPathFor } from './tempfile.js';
+import { alreadyExists, publishNoClobber, registerTemp, releaseTemp, removeTemp, tempPathFor } from './tempfile.js';
 
 export const SUFFIX = '.nnc';
 
@@ -149,21 +149,6 @@ async function writeAtomically(ctx: Context, dest: string, produce: (tmp: string
   }
 }
 
-export async function publishNoClobber(tmp: string, dest: string): Promise<void> {
-  try {
-    await fs.promises.link(tmp, dest);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw alreadyExists(dest);
-    // File systems without hard links: check, then rename (a narrow race remains).
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EMLINK') throw e;
-    if (fs.existsSync(dest)) throw alreadyExists(dest);
-    await fs.promises.rename(tmp, dest);
-    return;
-  }
-  await fs.promises.unlink(tmp);
-}
-
 /**
  * A failure while writing the output (full disk, permissions, file size
  * limit, I/O error) says which file and that no partial output was left;
@@ -181,12 +166,6 @@ function outputError(e: unknown, dest: string, tmp: string): unknown {
   ) as Error & { code: string };
   out.code = err.code;
   return out;
-}
-
-export function alreadyExists(file: string): Error {
-  const e = new Error(`${file} already exists; use -f to overwrite it`) as Error & { code: string };
-  e.code = 'EEXIST';
-  return e;
 }
 
 /** Like gzip: the output keeps the input's permission bits and times (best effort). */

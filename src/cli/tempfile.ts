@@ -49,6 +49,32 @@ export function removeAllTemps(): string[] {
   return removed;
 }
 
+/**
+ * Publish a finished temporary file as `dest` without ever replacing an
+ * existing `dest`: a hard link fails with EEXIST if it exists, so of two
+ * writers exactly one wins.
+ */
+export async function publishNoClobber(tmp: string, dest: string): Promise<void> {
+  try {
+    await fs.promises.link(tmp, dest);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw alreadyExists(dest);
+    // File systems without hard links: check, then rename (a narrow race remains).
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EMLINK') throw e;
+    if (fs.existsSync(dest)) throw alreadyExists(dest);
+    await fs.promises.rename(tmp, dest);
+    return;
+  }
+  await fs.promises.unlink(tmp);
+}
+
+export function alreadyExists(file: string): Error {
+  const e = new Error(`${file} already exists; use -f to overwrite it`) as Error & { code: string };
+  e.code = 'EEXIST';
+  return e;
+}
+
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 /**

@@ -244,10 +244,20 @@ function metaFor(s: Session, method: string) {
   };
 }
 
+/** A new session, or the resumed one with the flags given here (threads always; samples and lr only if given). */
+function openSession(a: TrainArgs): Session {
+  if (!a.resume) return Session.create(a.files, a.settings);
+  return Session.resume(a.resume, {
+    threads: a.settings.threads,
+    samples: a.samplesGiven ? a.settings.samples : undefined,
+    lr: a.lrGiven ? a.settings.lr : undefined,
+  });
+}
+
 async function train(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
   const out = a.out!;
   const pp = progressPrinter(io, a.quiet);
-  const s = a.resume ? Session.resume(a.resume, { threads: a.settings.threads, samples: a.samplesGiven ? a.settings.samples : undefined, lr: a.lrGiven ? a.settings.lr : undefined }) : Session.create(a.files, a.settings);
+  const s = openSession(a);
   const done = s.history.filter((h) => h.phase === 'train').length;
   await s.fit('train', Math.max(0, a.epochs - done), { onEpoch: pp.epoch, onProgress: pp.progress, checkpoint: ckpt });
   if (s.wasCancelled) {
@@ -266,7 +276,7 @@ async function train(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
 async function prune(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
   const t0 = Date.now();
   const pp = progressPrinter(io, a.quiet);
-  const s = a.resume ? Session.resume(a.resume, { threads: a.settings.threads, samples: a.samplesGiven ? a.settings.samples : undefined, lr: a.lrGiven ? a.settings.lr : undefined }) : Session.create(a.files, a.settings);
+  const s = openSession(a);
   const baseMeta = metaFor(s, `group-lasso pruning (α_t = ${a.alpha0}·t², threshold ${a.threshold}), retrained ≤ ${a.retrain} epochs`);
   const family = await runPipeline(s, {
     outDir: a.out!, epochs: a.epochs, lassoEpochs: a.lassoEpochs, alpha0: a.alpha0, threshold: a.threshold,
