@@ -1,9 +1,10 @@
 /** Validation of the options every API call takes, in one message format. */
+import { constants as bufferConstants } from 'node:buffer';
 import { availableParallelism } from 'node:os';
 import { abortError, invalidArg } from './errors.js';
 import { selectEngine } from './engine/select.js';
-import type { Engine, EngineName } from './engine/types.js';
-import { DEFAULT_FRAME_SIZE, DEFAULT_LANE_SIZE, MAX_FRAME_CONTENT, MAX_LANE_SIZE } from './format/frame.js';
+import type { Engine, EngineModel, EngineName } from './engine/types.js';
+import { DEFAULT_FRAME_SIZE, DEFAULT_LANE_SIZE, MAX_FRAME_CONTENT, MAX_LANE_SIZE, METHOD_STORED } from './format/frame.js';
 import { Model, resolveModel } from './model/model.js';
 
 export interface CodecOptions {
@@ -14,6 +15,8 @@ export interface CodecOptions {
   /** Threads per call (default: the machine's cores). */
   threads?: number;
   signal?: AbortSignal;
+  /** Decompression: the most bytes of output a Buffer API may return (default: buffer.constants.MAX_LENGTH, as node:zlib). */
+  maxOutputLength?: number;
 }
 
 export interface CompressOptions extends CodecOptions {
@@ -29,9 +32,12 @@ export interface Resolved {
   laneSize: number;
   frameSize: number;
   signal?: AbortSignal;
+  maxOutputLength: number;
   modelOpt: CompressOptions['model'];
   model?: Model;
 }
+
+const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
 function int(name: string, v: unknown, lo: number, hi: number, dflt: number): number {
   if (v === undefined) return dflt;
@@ -49,6 +55,7 @@ export function resolveOptions(o: CompressOptions | undefined): Resolved {
     laneSize: int('laneSize', o.laneSize, 1, MAX_LANE_SIZE, DEFAULT_LANE_SIZE),
     frameSize: int('frameSize', o.frameSize, 1, MAX_FRAME_CONTENT, DEFAULT_FRAME_SIZE),
     signal: o.signal,
+    maxOutputLength: int('maxOutputLength', o.maxOutputLength, 1, MAX_LENGTH, MAX_LENGTH),
     modelOpt: o.model,
   };
 }
@@ -57,6 +64,16 @@ export function resolveOptions(o: CompressOptions | undefined): Resolved {
 export function modelOf(r: Resolved): Model {
   if (!r.model) r.model = resolveModel(r.modelOpt);
   return r.model;
+}
+
+/**
+ * The model that decodes a frame whose header `h` names a model ID, or null
+ * for a stored frame (which needs none). One place for this decision, so the
+ * Buffer APIs and the streams agree (and so a model search path can hook in).
+ */
+export function modelForFrame(r: Resolved, h: { method: number; modelId: string }): EngineModel | null {
+  if (h.method === METHOD_STORED) return null;
+  return modelOf(r).for(r.engine);
 }
 
 export function toBytes(input: unknown, name = 'input'): Uint8Array {
