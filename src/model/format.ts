@@ -12,6 +12,8 @@ const HEADER = 16;
 const MAX_CANONICAL = 2 ** 28;
 const MAX_META = 2 ** 20;
 const ACC_LIMIT = 2 ** 31;
+/** The largest file a valid model can be (FORMAT.md 1.1): readers refuse bigger ones unread. */
+export const MAX_MODEL_FILE = HEADER + MAX_CANONICAL + MAX_META + 8;
 
 const bad = (msg: string): NncError =>
   new NncError(ErrorCodes.BAD_MODEL, `invalid model file: ${msg}. Use a .nncm file written by nnc (nnc train or the bundled model).`);

@@ -3,11 +3,11 @@
  * own prepared copy of it (folded tables, packed weights), cached here so a
  * model loaded once is prepared once per engine.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, NncError, invalidArg } from '../errors.js';
 import type { Engine, EngineModel, EngineName } from '../engine/types.js';
-import { parseModel } from './format.js';
+import { MAX_MODEL_FILE, parseModel } from './format.js';
 import { alphabetSize, parameterCount, type ModelMetadata, type ParsedModel } from './types.js';
 import { packageRoot } from '../package-root.js';
 
@@ -68,14 +68,67 @@ const fileCache = new Map<string, Model>();
 export function loadModel(source: string | Uint8Array): Model {
   if (source instanceof Uint8Array) return new Model(source);
   if (typeof source !== 'string') throw invalidArg('model', 'a path, a Buffer or a Model', source);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(source);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new NncError(ErrorCodes.INVALID_ARG, `cannot read model ${source}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, { cause: e });
+  return new Model(readModelFile(source), source);
+}
+
+/** What a non-regular file is, for the message. */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** Refuse, before reading a byte, what cannot be a model: anything but a regular file, or a file too big for the format. */
+function checkModelFile(path: string, st: Stats): void {
+  if (!st.isFile()) {
+    throw new NncError(ErrorCodes.BAD_MODEL, `model ${path} is ${kindOf(st)}, not a regular file; pass the path of a .nncm file`);
   }
-  return new Model(bytes, source);
+  if (st.size > MAX_MODEL_FILE) {
+    throw new NncError(
+      ErrorCodes.BAD_MODEL,
+      `model ${path} is ${st.size} bytes, more than the ${MAX_MODEL_FILE} a .nncm file can be (docs/FORMAT.md 1.1); it is not a model`,
+    );
+  }
+}
+
+/**
+ * The bytes of a model file, read with bounded time and memory: `-m
+ * /dev/zero` or a huge file must fail at once rather than exhaust memory, and
+ * a FIFO must never block the process (a blocked synchronous open ignores
+ * SIGTERM). So: stat first; open non-blocking (a FIFO swapped in after the
+ * stat still cannot block); check the opened file again with fstat; read
+ * exactly the size it had, never more.
+ */
+export function readModelFile(path: string): Buffer {
+  const cannot = (e: unknown): NncError => {
+    const err = e as NodeJS.ErrnoException;
+    return new NncError(ErrorCodes.INVALID_ARG, `cannot read model ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, { cause: e });
+  };
+  let fd: number;
+  try {
+    checkModelFile(path, statSync(path));
+    fd = openSync(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw e instanceof NncError ? e : cannot(e);
+  }
+  try {
+    const st = fstatSync(fd);
+    checkModelFile(path, st);
+    const bytes = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    while (n < bytes.length) {
+      const got = readSync(fd, bytes, n, bytes.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    return bytes.subarray(0, n);
+  } catch (e) {
+    throw e instanceof NncError ? e : cannot(e);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Resolve the `model` option; the bundled default is loaded once per process. */
