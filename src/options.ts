@@ -1,11 +1,13 @@
 /** Validation of the options every API call takes, in one message format. */
 import { constants as bufferConstants } from 'node:buffer';
 import { availableParallelism } from 'node:os';
-import { abortError, invalidArg } from './errors.js';
+import { delimiter } from 'node:path';
+import { ErrorCodes, NncError, abortError, invalidArg } from './errors.js';
 import { selectEngine } from './engine/select.js';
 import type { Engine, EngineModel, EngineName } from './engine/types.js';
 import { DEFAULT_FRAME_SIZE, DEFAULT_LANE_SIZE, MAX_FRAME_CONTENT, MAX_LANE_SIZE, METHOD_STORED } from './format/frame.js';
-import { Model, resolveModel } from './model/model.js';
+import { Model, defaultModelPath, resolveModel } from './model/model.js';
+import { findModelById, modelSearchPath } from './model/search.js';
 
 export interface CodecOptions {
   /** Path to a .nncm file, its bytes, or a loaded Model. Default: the bundled model. */
@@ -17,6 +19,12 @@ export interface CodecOptions {
   signal?: AbortSignal;
   /** Decompression: the most bytes of output a Buffer API may return (default: buffer.constants.MAX_LENGTH, as node:zlib). */
   maxOutputLength?: number;
+  /**
+   * Decompression: directories searched for a .nncm file whose model ID is
+   * the one a frame names, when `model` is not that one (an array, or a
+   * string separated like PATH). NNC_MODEL_PATH's directories come after.
+   */
+  modelPath?: string | readonly string[];
 }
 
 export interface CompressOptions extends CodecOptions {
@@ -35,7 +43,23 @@ export interface Resolved {
   maxOutputLength: number;
   modelOpt: CompressOptions['model'];
   model?: Model;
+  /** Directories searched for a model by ID (option, then NNC_MODEL_PATH). */
+  modelPath: string[];
+  /** Models found by ID during this call. */
+  found?: Map<string, Model>;
 }
+
+/**
+ * Every option any call accepts (a Record, so adding an option to the
+ * interfaces without listing it here fails to compile): anything else is a
+ * typo or a node:zlib habit (`level`), refused rather than silently ignored.
+ * Decompression calls take the compression options too, as node:zlib does,
+ * so one options object can serve both directions.
+ */
+const KNOWN: Record<keyof CompressOptions, true> = {
+  model: true, engine: true, threads: true, signal: true, maxOutputLength: true, modelPath: true, laneSize: true, frameSize: true,
+};
+const KNOWN_OPTIONS = Object.keys(KNOWN);
 
 const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
@@ -48,6 +72,11 @@ function int(name: string, v: unknown, lo: number, hi: number, dflt: number): nu
 export function resolveOptions(o: CompressOptions | undefined): Resolved {
   if (o !== undefined && (typeof o !== 'object' || o === null)) throw invalidArg('options', 'an object', o);
   o = o ?? {};
+  for (const key of Object.keys(o)) {
+    if (!KNOWN_OPTIONS.includes(key)) {
+      throw new NncError(ErrorCodes.INVALID_ARG, `unknown option ${JSON.stringify(key)}; the options are ${KNOWN_OPTIONS.join(', ')}`);
+    }
+  }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArg('signal', 'an AbortSignal', o.signal);
   return {
     engine: selectEngine(o.engine),
@@ -57,6 +86,7 @@ export function resolveOptions(o: CompressOptions | undefined): Resolved {
     signal: o.signal,
     maxOutputLength: int('maxOutputLength', o.maxOutputLength, 1, MAX_LENGTH, MAX_LENGTH),
     modelOpt: o.model,
+    modelPath: modelSearchPath(o.modelPath),
   };
 }
 
@@ -69,11 +99,49 @@ export function modelOf(r: Resolved): Model {
 /**
  * The model that decodes a frame whose header `h` names a model ID, or null
  * for a stored frame (which needs none). One place for this decision, so the
- * Buffer APIs and the streams agree (and so a model search path can hook in).
+ * Buffer APIs and the streams agree: the given (or bundled) model if its ID
+ * is the frame's, else a model with that ID from the search path, else
+ * ERR_NNC_MODEL_MISMATCH saying how to supply it.
  */
 export function modelForFrame(r: Resolved, h: { method: number; modelId: string }): EngineModel | null {
   if (h.method === METHOD_STORED) return null;
-  return modelOf(r).for(r.engine);
+  const given = modelOf(r);
+  if (given.id === h.modelId) return given.for(r.engine);
+  r.found ??= new Map();
+  let m = r.found.get(h.modelId);
+  if (!m) {
+    m = findModelById(h.modelId, r.modelPath);
+    if (!m) throw modelMismatch(r, h.modelId, given);
+    r.found.set(h.modelId, m);
+  }
+  return m.for(r.engine);
+}
+
+function modelMismatch(r: Resolved, wanted: string, given: Model): NncError {
+  const which = r.modelOpt === undefined ? `the bundled model (${given.id}, ${defaultModelPath()})` : `the given model ${given.id}${given.path ? ` (${given.path})` : ''}`;
+  const searched = r.modelPath.length > 0
+    ? `no .nncm file in the model search path (${r.modelPath.join(delimiter)}) has that ID`
+    : 'no model search path is set';
+  return new NncError(
+    ErrorCodes.MODEL_MISMATCH,
+    `archive was made with model ${wanted}, not ${which}, and ${searched}; ` +
+      `pass the model it was compressed with (-m MODEL, or the model option), or list the directory holding it in ` +
+      `NNC_MODEL_PATH (or --model-path DIRS, or the modelPath option)`,
+  );
+}
+
+/**
+ * A frame whose model ID matched decoded to content failing its checksum:
+ * usually damage, but model IDs are XXH64 hashes, not collision-resistant,
+ * so a different model with the same ID is possible. Decoders pass such
+ * errors through here to say so (stored frames need no model and are left
+ * as they are).
+ */
+export function explainChecksum(e: unknown, h: { method: number; modelId: string }): unknown {
+  if (e instanceof NncError && e.code === ErrorCodes.CHECKSUM && h.method !== METHOD_STORED && !e.message.includes('same ID')) {
+    e.message += ` (if the archive is otherwise intact, the model may be the wrong one: the frame names model ${h.modelId} by an XXH64 ID, and a different model can have the same ID)`;
+  }
+  return e;
 }
 
 export function toBytes(input: unknown, name = 'input'): Uint8Array {

@@ -6,6 +6,8 @@
  * not accept `-T4` for a value option combined after flags (`-dT4`).
  */
 
+import { delimiter } from 'node:path';
+
 export type Mode = 'compress' | 'decompress' | 'test' | 'list';
 export type Engine = 'auto' | 'cpu' | 'ts';
 
@@ -17,6 +19,8 @@ export interface CliOptions {
   output?: string;
   force: boolean;
   model?: string;
+  /** `--model-path DIRS`: directories searched for an archive's model by ID (before NNC_MODEL_PATH). */
+  modelPath?: string;
   threads?: number;
   engine?: Engine;
   laneSize?: number;
@@ -61,6 +65,7 @@ const SPECS: Spec[] = [
   { long: 'version', short: 'V', flag: (o) => (o.version = true) },
   { long: 'output', short: 'o', value: (o, v) => (o.output = v) },
   { long: 'model', short: 'm', value: (o, v) => (o.model = v) },
+  { long: 'model-path', value: (o, v) => (o.modelPath = o.modelPath === undefined ? v : `${o.modelPath}${delimiter}${v}`) },
   { long: 'threads', short: 'T', value: (o, v, n) => (o.threads = parseCount(v, n, 0)) },
   {
     long: 'engine',

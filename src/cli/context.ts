@@ -24,6 +24,7 @@ export interface CliIo {
 /** Options passed to the library's compress/decompress streams. */
 export interface LibOptions {
   model?: Model;
+  modelPath?: string;
   engine?: 'auto' | 'cpu' | 'ts';
   threads?: number;
   laneSize?: number;
@@ -62,6 +63,15 @@ export class Context {
   /** A warning (suppressed by -q); exit status 2 unless something worse happened. */
   warn(name: string | undefined, message: string): void {
     this.raise(EXIT_WARNING);
+    if (this.opts.verbosity > 0) this.io.stderr.write(`nnc: ${name ? `${name}: ` : ''}${message}\n`);
+  }
+
+  /**
+   * A warning that leaves the exit status alone (suppressed by -q): the work
+   * was done, but the user should know something about it (e.g. a file that
+   * did not compress).
+   */
+  notice(name: string | undefined, message: string): void {
     if (this.opts.verbosity > 0) this.io.stderr.write(`nnc: ${name ? `${name}: ` : ''}${message}\n`);
   }
 

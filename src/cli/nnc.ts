@@ -48,6 +48,8 @@ Output:
 
 Codec:
   -m, --model MODEL     model file (.nncm); default: the bundled model
+      --model-path DIRS   directories (':'-separated) searched for the model an
+                        archive names, before those in NNC_MODEL_PATH
   -T, --threads N       worker threads (0: one per CPU)
       --engine E        auto, cpu or ts (the TypeScript reference; slow)
       --lane-size N     bytes per independently coded lane (e.g. 64K)
@@ -207,6 +209,7 @@ function buildLibOptions(ctx: Context): boolean {
   if (o.threads !== undefined && o.threads > 0) lib.threads = o.threads; // -T0: the library's default, one per core
   if (o.laneSize !== undefined) lib.laneSize = o.laneSize;
   if (o.frameSize !== undefined) lib.frameSize = o.frameSize;
+  if (o.modelPath !== undefined) lib.modelPath = o.modelPath;
   if (o.model !== undefined) {
     try {
       lib.model = loadModel(o.model);

@@ -1,0 +1,109 @@
+/**
+ * Finding a model by its ID (docs/FORMAT.md 1.1) in a list of directories:
+ * the `modelPath` option, `--model-path`, and the NNC_MODEL_PATH variable,
+ * so archives made with many models decode without the user tracking which
+ * file made which archive.
+ *
+ * Only what the ID needs is read: each .nncm file's 16-byte header and its
+ * canonical section (the ID is XXH64 of that section), through the same
+ * type and size checks as loadModel. IDs are cached by path, size and mtime,
+ * so a directory is hashed once per process, not once per frame or per call.
+ */
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { invalidArg } from '../errors.js';
+import { toHex64, xxh64 } from '../xxhash64.js';
+import { MAX_MODEL_FILE, MODEL_MAGIC } from './format.js';
+import { Model, loadModel } from './model.js';
+
+/** The directories to search: the option's first, then NNC_MODEL_PATH's; empty entries dropped, duplicates once. */
+export function modelSearchPath(option: unknown, env: string | undefined = process.env.NNC_MODEL_PATH): string[] {
+  let fromOption: string[] = [];
+  if (typeof option === 'string') fromOption = option.split(delimiter);
+  else if (Array.isArray(option) && option.every((d) => typeof d === 'string')) fromOption = option;
+  else if (option !== undefined) throw invalidArg('modelPath', `an array of directories or a '${delimiter}'-separated string`, option);
+  const dirs = [...fromOption, ...(env ? env.split(delimiter) : [])].filter((d) => d !== '');
+  return [...new Set(dirs)];
+}
+
+interface Entry {
+  size: number;
+  mtimeMs: number;
+  id: string | null;
+  model?: Model;
+}
+
+const cache = new Map<string, Entry>();
+
+/**
+ * The ID of the model file at `path`, or null if it is not one (wrong magic,
+ * sizes that disagree, not a regular file, unreadable). Reads at most
+ * 16 + C bytes; never blocks on a FIFO.
+ */
+function idOf(path: string, size: number): string | null {
+  if (size < 24 || size > MAX_MODEL_FILE) return null;
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  } catch {
+    return null;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    const head = Buffer.alloc(16);
+    if (readSync(fd, head, 0, 16, 0) !== 16) return null;
+    if (MODEL_MAGIC.some((b, i) => head[i] !== b)) return null;
+    const C = head.readUInt32LE(8);
+    const J = head.readUInt32LE(12);
+    if (C < 1 || 24 + C + J !== size) return null;
+    const canonical = Buffer.allocUnsafe(C);
+    let n = 0;
+    while (n < C) {
+      const got = readSync(fd, canonical, n, C - n, 16 + n);
+      if (got === 0) return null;
+      n += got;
+    }
+    return toHex64(xxh64(canonical));
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The first model, in directory order then name order, whose ID is `id`;
+ * undefined if none. A file whose ID matches is then loaded in full
+ * (checksum and all), so a damaged file with the right ID is an error, not
+ * a silent skip.
+ */
+export function findModelById(id: string, dirs: readonly string[]): Model | undefined {
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith('.nncm')).sort();
+    } catch {
+      continue; // a missing or unreadable directory in a search path is not an error, as in PATH
+    }
+    for (const name of names) {
+      const path = resolve(join(dir, name));
+      let size: number, mtimeMs: number;
+      try {
+        const st = statSync(path);
+        if (!st.isFile()) continue;
+        ({ size, mtimeMs } = st);
+      } catch {
+        continue;
+      }
+      let e = cache.get(path);
+      if (!e || e.size !== size || e.mtimeMs !== mtimeMs) {
+        e = { size, mtimeMs, id: idOf(path, size) };
+        cache.set(path, e);
+      }
+      if (e.id !== id) continue;
+      e.model ??= loadModel(path);
+      if (e.model.id === id) return e.model;
+    }
+  }
+  return undefined;
+}
