@@ -15,6 +15,8 @@ export const ErrorCodes = {
   BUSY: 'ERR_NNC_BUSY',
   ABORTED: 'ABORT_ERR',
   INTERNAL: 'ERR_NNC_INTERNAL',
+  /** A Buffer API's output would exceed `maxOutputLength` (checked from headers, before decoding). */
+  OUTPUT_TOO_LARGE: 'ERR_NNC_OUTPUT_TOO_LARGE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -52,9 +54,15 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v;
 }
 
-/** The error of a cancelled call: ABORT_ERR, with the signal's reason as the cause. */
+/**
+ * The error of a cancelled call, shaped like Node's own AbortError (name
+ * 'AbortError', code 'ABORT_ERR', the signal's reason as `cause`) so code
+ * written for fs/zlib/fetch cancellation recognises it; still an NncError.
+ */
 export function abortError(reason?: unknown): NncError {
-  return new NncError(ErrorCodes.ABORTED, 'the operation was aborted', { cause: reason });
+  const e = new NncError(ErrorCodes.ABORTED, 'The operation was aborted', { cause: reason });
+  e.name = 'AbortError';
+  return e;
 }
 
 /**

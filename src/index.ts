@@ -1,3 +1,7 @@
+// The public declarations use Buffer, AbortSignal and stream types: this
+// directive (kept in dist/index.d.ts by `preserve`) loads Node's types for
+// consumers whose tsconfig lists none (`"types": []`, TypeScript 7's default).
+/// <reference types="node" preserve="true" />
 /**
  * nnc-native: a neural-network lossless compressor.
  *
@@ -8,7 +12,8 @@
  * Every engine (cpu addon, ts reference) writes the same bytes for the same
  * input and model, and reads the others' archives (docs/FORMAT.md).
  */
-export { compress, decompress, compressSync, decompressSync, compressBatch, decompressBatch } from './api.js';
+export { compressSync, decompressSync, compressBatch, decompressBatch } from './api.js';
+export { compress, decompress, type Callback } from './callback.js';
 export { createCompressStream, createDecompressStream } from './stream.js';
 export { inspect, type ArchiveInfo, type FrameInfo } from './inspect.js';
 export { Model, loadModel, defaultModelPath, type ModelInfo } from './model/model.js';
