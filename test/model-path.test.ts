@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as nnc from '../src/index.js';
 import { modelSearchPath } from '../src/model/search.js';
+import { explainChecksum } from '../src/options.js';
 import { makeRandomModel, modelData } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -85,6 +86,16 @@ describe('models found by ID', () => {
     bytes[bytes.length - 1] ^= 1; // the file checksum, outside the canonical section: same ID
     fs.writeFileSync(path.join(bad, 'm.nncm'), bytes);
     await expect(nnc.decompress(archive, { ...opts, modelPath: [bad] })).rejects.toMatchObject({ code: 'ERR_NNC_BAD_MODEL' });
+  });
+
+  it('a checksum failure on a neural frame says a different model with the same ID is possible; stored frames are left alone', () => {
+    const neural = explainChecksum(new nnc.NncError('ERR_NNC_CHECKSUM', 'checksum mismatch'), { method: 1, modelId: tm.model.id });
+    expect((neural as Error).message).toMatch(new RegExp(`model may be the wrong one: .*${tm.model.id}.*same ID`));
+    expect((explainChecksum(neural, { method: 1, modelId: tm.model.id }) as Error).message.match(/same ID/g)).toHaveLength(1);
+    const stored = explainChecksum(new nnc.NncError('ERR_NNC_CHECKSUM', 'checksum mismatch'), { method: 0, modelId: tm.model.id });
+    expect((stored as Error).message).toBe('checksum mismatch');
+    const corrupt = explainChecksum(new nnc.NncError('ERR_NNC_CORRUPT', 'bad lane'), { method: 1, modelId: tm.model.id });
+    expect((corrupt as Error).message).toBe('bad lane');
   });
 
   it('nnc -d --model-path DIR decodes; without it the error names NNC_MODEL_PATH', () => {
