@@ -4,7 +4,10 @@
  * several shapes made by the reference engine, their contents, and bad
  * archives with the error code each must produce (bad/manifest.json).
  * Run once; the files are checked in and every engine must keep reading them
- * (and writing the same bytes): they pin format version 1.
+ * (and writing the same bytes): they pin format version 2 (frames closed by
+ * an end record). The version-1 golden files (test/fixtures/golden/v1/, from
+ * nnc 0.1) are frozen: this script does not touch them, and every engine
+ * must keep decoding them.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,6 +17,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const req = (p) => import(join(root, 'dist', p)).then((m) => m.default ?? m);
 const { randomModel } = await req('model/random.js');
 const { serializeModel } = await req('model/format.js');
+const { xxh64 } = await req('xxhash64.js');
 const { sampleFromModel } = await req('model/sample.js');
 const nnc = await req('index.js');
 
@@ -41,16 +45,31 @@ for (const [name, c] of Object.entries(cases)) {
 }
 
 // Bad archives: one per class of damage, each with the code it must produce.
+// `base` is one neural frame and the end record; F is where the frame ends.
 const base = nnc.compressSync(cases['lanes-100'].data, { model, engine: 'ts', laneSize: 100 });
+const END = 40;
+const F = base.length - END;
 // Edited bytes keep the original checksum: each file tests the check that should fire first.
 const edit = (f) => { const b = Buffer.from(base); f(b); return b; };
 const multi = readFileSync(join(dir, 'multi-frame.nnc'));
+// multi-frame's frames (3) and end record, as separate buffers.
+const multiFrames = [];
+for (let p = 0; p < multi.length - END; ) {
+  const size = 36 + multi.readUInt32LE(p + 24);
+  multiFrames.push(multi.subarray(p, p + size));
+  p += size;
+}
+const multiEnd = multi.subarray(multi.length - END);
+if (multiFrames.length !== 3) throw new Error('multi-frame: expected 3 frames');
+/** The end record with `f` applied and its own check recomputed. */
+const resealEnd = (f) => { const e = Buffer.from(multiEnd); f(e); e.writeBigUInt64LE(xxh64(e.subarray(0, 32)), 32); return e; };
+const v1Frame = (() => { const b = Buffer.from(base.subarray(0, F)); b[4] = 1; return b; })();
 const storedBase = nnc.compressSync(cases.stored.data, { model, engine: 'ts' });
 /** A stored frame header claiming N = B = `claim`, followed by only `have` bytes. */
 const storedClaim = (claim, have) => { const s = Buffer.alloc(28 + have, 0x61); storedBase.copy(s, 0, 0, 28); s.writeUInt32LE(claim, 16); s.writeUInt32LE(claim, 24); return s; };
 const bad = {
   'bad-magic': [edit((b) => (b[1] = 0x4f)), 'ERR_NNC_CORRUPT'],
-  'version-2': [edit((b) => (b[4] = 2)), 'ERR_NNC_UNSUPPORTED'],
+  'version-3': [edit((b) => (b[4] = 3)), 'ERR_NNC_UNSUPPORTED'],
   'unknown-method': [edit((b) => (b[5] = 7)), 'ERR_NNC_UNSUPPORTED'],
   'reserved-flags': [edit((b) => (b[6] = 1)), 'ERR_NNC_UNSUPPORTED'],
   'other-model': [edit((b) => (b[8] ^= 0xff)), 'ERR_NNC_MODEL_MISMATCH'],
@@ -61,9 +80,9 @@ const bad = {
   'lane-table-inconsistent': [edit((b) => b.writeUInt32LE(b.readUInt32LE(28) + 1, 28)), 'ERR_NNC_CORRUPT'],
   'lane-too-short': [edit((b) => b.writeUInt32LE(3, 28)), 'ERR_NNC_CORRUPT'],
   'lane-state-out-of-range': [edit((b) => b.writeUInt32LE(0xffffffff, 28 + 4 * 11)), 'ERR_NNC_CORRUPT'],
-  'payload-bit-flip': [edit((b) => (b[b.length - 20] ^= 0x10)), 'ERR_NNC_CORRUPT'],
-  'checksum-wrong': [edit((b) => (b[b.length - 1] ^= 1)), 'ERR_NNC_CHECKSUM'],
-  truncated: [base.subarray(0, base.length - 1), 'ERR_NNC_TRUNCATED'],
+  'payload-bit-flip': [edit((b) => (b[F - 20] ^= 0x10)), 'ERR_NNC_CORRUPT'],
+  'checksum-wrong': [edit((b) => (b[F - 1] ^= 1)), 'ERR_NNC_CHECKSUM'],
+  truncated: [base.subarray(0, F - 1), 'ERR_NNC_TRUNCATED'],
   'header-only': [base.subarray(0, 28), 'ERR_NNC_TRUNCATED'],
   'trailing-garbage': [Buffer.concat([base, Buffer.from('garbage!')]), 'ERR_NNC_CORRUPT'],
   'trailing-partial-frame': [Buffer.concat([base, base.subarray(0, 10)]), 'ERR_NNC_TRUNCATED'],
@@ -88,9 +107,9 @@ const bad = {
   // Truncation anywhere: in the header, the lane table, a lane, the checksum, a later frame.
   'truncated-in-header': [base.subarray(0, 10), 'ERR_NNC_TRUNCATED'],
   'truncated-in-lane-table': [base.subarray(0, 28 + 20), 'ERR_NNC_TRUNCATED'],
-  'truncated-in-lanes': [base.subarray(0, base.length - 40), 'ERR_NNC_TRUNCATED'],
-  'truncated-in-checksum': [base.subarray(0, base.length - 5), 'ERR_NNC_TRUNCATED'],
-  'truncated-last-frame': [multi.subarray(0, multi.length - 30), 'ERR_NNC_TRUNCATED'],
+  'truncated-in-lanes': [base.subarray(0, F - 40), 'ERR_NNC_TRUNCATED'],
+  'truncated-in-checksum': [base.subarray(0, F - 5), 'ERR_NNC_TRUNCATED'],
+  'truncated-last-frame': [multi.subarray(0, multi.length - END - 30), 'ERR_NNC_TRUNCATED'],
   // Trailing bytes after complete frames: garbage is rejected, a frame start that ends is truncated.
   'trailing-zeros': [Buffer.concat([base, Buffer.alloc(8)]), 'ERR_NNC_CORRUPT'],
   'trailing-magic': [Buffer.concat([base, Buffer.from([0x89, 0x4e, 0x4e, 0x43])]), 'ERR_NNC_TRUNCATED'],
@@ -98,6 +117,24 @@ const bad = {
   'trailing-bad-frame': [Buffer.concat([base, edit((b) => (b[4] = 9))]), 'ERR_NNC_UNSUPPORTED'],
   // Content that decodes (a stored frame) but is not what was compressed.
   'stored-content-changed': [(() => { const s = Buffer.from(storedBase); s[40] ^= 0x20; return s; })(), 'ERR_NNC_CHECKSUM'],
+  // The archive as a whole (end record, FORMAT.md 4.2): every frame intact,
+  // but cut at a frame boundary, or frames lost, repeated or moved.
+  'cut-before-end-record': [multi.subarray(0, multi.length - END), 'ERR_NNC_TRUNCATED'],
+  'cut-after-first-frame': [multiFrames[0], 'ERR_NNC_TRUNCATED'],
+  'end-record-cut': [multi.subarray(0, multi.length - 10), 'ERR_NNC_TRUNCATED'],
+  'frame-dropped': [Buffer.concat([multiFrames[0], multiFrames[2], multiEnd]), 'ERR_NNC_TRUNCATED'],
+  'last-frame-dropped': [Buffer.concat([multiFrames[0], multiFrames[1], multiEnd]), 'ERR_NNC_TRUNCATED'],
+  'frame-duplicated': [Buffer.concat([multiFrames[0], multiFrames[1], multiFrames[1], multiFrames[2], multiEnd]), 'ERR_NNC_TRUNCATED'],
+  'frames-swapped': [Buffer.concat([multiFrames[1], multiFrames[0], multiFrames[2], multiEnd]), 'ERR_NNC_TRUNCATED'],
+  'end-record-count-wrong': [Buffer.concat([...multiFrames, resealEnd((e) => (e[8] += 1))]), 'ERR_NNC_TRUNCATED'],
+  'end-record-size-wrong': [Buffer.concat([...multiFrames, resealEnd((e) => (e[16] += 1))]), 'ERR_NNC_TRUNCATED'],
+  'end-record-damaged': [Buffer.concat([...multiFrames, (() => { const e = Buffer.from(multiEnd); e[9] ^= 4; return e; })()]), 'ERR_NNC_CORRUPT'],
+  'end-record-version-3': [Buffer.concat([...multiFrames, resealEnd((e) => (e[4] = 3))]), 'ERR_NNC_UNSUPPORTED'],
+  'end-record-reserved': [Buffer.concat([...multiFrames, resealEnd((e) => (e[6] = 1))]), 'ERR_NNC_UNSUPPORTED'],
+  'end-record-alone': [Buffer.from(multiEnd), 'ERR_NNC_CORRUPT'],
+  'end-record-twice': [Buffer.concat([multi, multiEnd]), 'ERR_NNC_CORRUPT'],
+  'legacy-frame-inside-archive': [Buffer.concat([multiFrames[0], v1Frame, multiEnd]), 'ERR_NNC_TRUNCATED'],
+  'second-archive-cut': [Buffer.concat([base, multi.subarray(0, multi.length - END)]), 'ERR_NNC_TRUNCATED'],
 };
 const manifest = {};
 for (const [name, [bytes, code]] of Object.entries(bad)) {
@@ -111,7 +148,6 @@ console.log(`model ${model.id}; wrote ${Object.keys(cases).length} golden and ${
 // with the code it must produce, from a small valid model. Edits of the
 // canonical section recompute the file checksum, so the intended check fires.
 const { canonicalSize } = await req('model/format.js');
-const { xxh64 } = await req('xxhash64.js');
 mkdirSync(join(dir, 'bad-models'), { recursive: true });
 const small = randomModel(77, { k: 2, E: 2, hidden: [4, 3], alphabetBytes: 5, expLength: 8 });
 const good = Buffer.from(serializeModel(small, { name: 'bad-model-base' }));

@@ -1,12 +1,13 @@
 /**
  * compress / decompress in the shape of node:zlib. The facade cuts input into
- * frames and walks concatenated frames; engines code one frame at a time.
+ * frames, ends the archive with its end record, and walks (concatenated)
+ * archives; engines code one frame at a time.
  */
 import { ErrorCodes, NncError, invalidArg } from './errors.js';
-import { FRAME_HEADER_SIZE, METHOD_STORED, parseFrameHeader } from './format/frame.js';
-import type { Engine, EngineModel } from './engine/types.js';
+import { ArchiveTally, storedChecksum, walkArchive } from './format/archive.js';
+import type { FrameHeader } from './format/frame.js';
 import {
-  type CodecOptions, type CompressOptions, type Resolved, modelOf, resolveOptions, throwIfAborted, toBytes,
+  type CodecOptions, type CompressOptions, type Resolved, modelForFrame, modelOf, resolveOptions, throwIfAborted, toBytes,
 } from './options.js';
 
 function frames(input: Uint8Array, frameSize: number): Uint8Array[] {
@@ -19,46 +20,66 @@ function frames(input: Uint8Array, frameSize: number): Uint8Array[] {
 const concat = (parts: Uint8Array[]): Buffer =>
   parts.length === 1 && Buffer.isBuffer(parts[0]) ? parts[0] : Buffer.concat(parts);
 
-/** Split an archive into its frames, validating headers (not payloads). */
-export function splitFrames(archive: Uint8Array): Uint8Array[] {
-  return [...eachFrame(archive)];
+/** The archive: the coded frames, then the end record that counts them (FORMAT.md 4.2). */
+function archiveOf(coded: Uint8Array[]): Buffer {
+  const tally = new ArchiveTally();
+  for (const f of coded) tally.add(frameContentSize(f), storedChecksum(f));
+  return Buffer.concat([...coded, tally.endRecord()]);
 }
+
+const frameContentSize = (frame: Uint8Array): number =>
+  new DataView(frame.buffer, frame.byteOffset + 16, 4).getUint32(0, true);
 
 /**
- * The frames of an archive one at a time, each header validated only when
- * it is reached: decoding then fails at the same place, with the same code,
- * as the stream decoder, which cannot look ahead (a damaged third frame is
- * found after the first two were decoded, whichever API reads it).
+ * The frames of an archive, to decode in order, each item checked when it is
+ * reached, so each damage fails with the code the stream decoder gives it
+ * (damage is reported in the order a front-to-back reader meets it). Before
+ * that, the headers alone give the output size, held to maxOutputLength
+ * before any output is allocated or decoded.
  */
-function* eachFrame(archive: Uint8Array): Generator<Uint8Array> {
-  if (archive.length === 0) {
-    throw new NncError(ErrorCodes.TRUNCATED, 'archive is empty: an .nnc archive holds at least one frame');
+function framesToDecode(data: Uint8Array, r: Resolved): Iterable<{ bytes: Uint8Array; header: FrameHeader; at: number }> {
+  let total = 0;
+  try {
+    for (const f of walkArchive(data, false)) total += f.header.contentSize;
+  } catch {
+    // Damage: the walk below reports it where it is met.
   }
-  for (let p = 0; p < archive.length; ) {
-    const h = parseFrameHeader(archive, p);
-    yield archive.subarray(p, p + h.frameSize);
-    p += h.frameSize;
+  if (total > r.maxOutputLength) {
+    throw new NncError(
+      ErrorCodes.OUTPUT_TOO_LARGE,
+      `the archive holds ${total} bytes (from its frame headers), more than maxOutputLength (${r.maxOutputLength}); raise maxOutputLength, or decode it with createDecompressStream()`,
+    );
   }
+  return walkArchive(data);
 }
 
-/** The model a frame needs, or null for stored frames. */
-function modelFor(frame: Uint8Array, r: Resolved, engine: Engine): EngineModel | null {
-  if (frame[5] === METHOD_STORED && frame.length >= FRAME_HEADER_SIZE) return null;
-  return modelOf(r).for(engine);
+/** Name the frame an engine's error came from (engines see one frame and know no offsets). */
+export function atFrame(e: unknown, at: number): unknown {
+  if (e instanceof NncError && e.code !== ErrorCodes.ABORTED && !e.message.includes('frame at byte ')) {
+    e.message = `${e.message} (frame at byte ${at})`;
+    if (e.stack) e.stack = e.stack.replace(/^[^\n]*/, `${e.name} [${e.code}]: ${e.message}`);
+  }
+  return e;
 }
 
 export function compressSync(input: Uint8Array | ArrayBuffer | string, opts?: CompressOptions): Buffer {
   const data = toBytes(input);
   const r = resolveOptions(opts);
   const m = modelOf(r).for(r.engine);
-  return concat(frames(data, r.frameSize).map((f) => r.engine.compressFrame(m, f, r)));
+  return archiveOf(frames(data, r.frameSize).map((f) => r.engine.compressFrame(m, f, r)));
 }
 
 export function decompressSync(input: Uint8Array | ArrayBuffer, opts?: CodecOptions): Buffer {
   const data = toBytes(input);
   const r = resolveOptions(opts);
   const out: Uint8Array[] = [];
-  for (const f of eachFrame(data)) out.push(r.engine.decompressFrame(modelFor(f, r, r.engine), f, r));
+  for (const f of framesToDecode(data, r)) {
+    try {
+      out.push(r.engine.decompressFrame(modelForFrame(r, f.header), f.bytes, r));
+    } catch (e) {
+      throw atFrame(e, f.at);
+    }
+  }
   return concat(out);
 }
 
@@ -74,7 +95,7 @@ export async function compress(input: Uint8Array | ArrayBuffer | string, opts?: 
       throwIfAborted(r.signal);
       out.push(await r.engine.compressFrameAsync(m, f, r));
     }
-    return concat(out);
+    return archiveOf(out);
   } catch (e) {
     throw withStack(e, stack);
   }
@@ -86,9 +107,13 @@ export async function decompress(input: Uint8Array | ArrayBuffer, opts?: CodecOp
     const data = toBytes(input);
     const r = resolveOptions(opts);
     const out: Uint8Array[] = [];
-    for (const f of eachFrame(data)) {
+    for (const f of framesToDecode(data, r)) {
       throwIfAborted(r.signal);
-      out.push(await r.engine.decompressFrameAsync(modelFor(f, r, r.engine), f, r));
+      try {
+        out.push(await r.engine.decompressFrameAsync(modelForFrame(r, f.header), f.bytes, r));
+      } catch (e) {
+        throw atFrame(e, f.at);
+      }
     }
     return concat(out);
   } catch (e) {

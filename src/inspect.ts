@@ -1,6 +1,6 @@
-/** Walk an archive's frame headers without decoding (for `nnc -l`). */
-import { parseFrameHeader } from './format/frame.js';
-import { splitFrames } from './api.js';
+/** Walk an archive's frame headers and end records without decoding (for `nnc -l`): a cut archive throws ERR_NNC_TRUNCATED. */
+import { splitArchive } from './format/archive.js';
+import type { FrameHeader } from './format/frame.js';
 import { toBytes } from './options.js';
 
 export interface FrameInfo {
@@ -18,18 +18,17 @@ export interface ArchiveInfo {
   compressedSize: number;
 }
 
+export const frameInfo = (h: FrameHeader): FrameInfo => ({
+  method: h.method === 0 ? 'stored' : 'neural',
+  modelId: h.modelId,
+  contentSize: h.contentSize,
+  laneSize: h.laneSize,
+  payloadSize: h.payloadSize,
+  frameSize: h.frameSize,
+});
+
 export function inspect(archive: Uint8Array): ArchiveInfo {
   const data = toBytes(archive, 'archive');
-  const frames = splitFrames(data).map((f): FrameInfo => {
-    const h = parseFrameHeader(f, 0);
-    return {
-      method: h.method === 0 ? 'stored' : 'neural',
-      modelId: h.modelId,
-      contentSize: h.contentSize,
-      laneSize: h.laneSize,
-      payloadSize: h.payloadSize,
-      frameSize: h.frameSize,
-    };
-  });
+  const frames = splitArchive(data).map(({ header }) => frameInfo(header));
   return { frames, contentSize: frames.reduce((n, f) => n + f.contentSize, 0), compressedSize: data.length };
 }

@@ -1,6 +1,8 @@
 /**
- * Golden archives (scripts/make-golden.mjs, format version 1): every engine
+ * Golden archives (scripts/make-golden.mjs, format version 2): every engine
  * must decode them and, from their content, write exactly the same bytes.
+ * The version-1 golden archives (v1/, from nnc 0.1, frozen) must keep
+ * decoding, and their bad twins keep failing with their codes.
  * Golden bad archives must fail with the named code, through every API (sync,
  * async, stream in small chunks); golden bad models likewise, in the
  * TypeScript loader and in every engine's.
@@ -16,9 +18,13 @@ import {
 import { selectEngine } from '../src/engine/select.js';
 
 const dir = join(__dirname, 'fixtures', 'golden');
+const v1 = join(dir, 'v1');
 const model = loadModel(join(dir, 'model.nncm'));
-const names = readdirSync(dir).filter((f) => f.endsWith('.nnc')).map((f) => f.slice(0, -4));
-const manifest = JSON.parse(readFileSync(join(dir, 'bad', 'manifest.json'), 'utf8')) as Record<string, string>;
+const namesIn = (d: string) => readdirSync(d).filter((f) => f.endsWith('.nnc')).map((f) => f.slice(0, -4));
+const names = namesIn(dir);
+const manifestOf = (d: string) => JSON.parse(readFileSync(join(d, 'bad', 'manifest.json'), 'utf8')) as Record<string, string>;
+const manifest = manifestOf(dir);
+const v1Manifest = manifestOf(v1);
 const modelManifest = JSON.parse(readFileSync(join(dir, 'bad-models', 'manifest.json'), 'utf8')) as Record<string, string>;
 const engines = engineInfo().engines.filter((e) => e.available && e.name !== 'cuda').map((e) => e.name as 'ts' | 'cpu');
 
@@ -33,8 +39,23 @@ describe.each(engines)('golden archives (%s engine)', (engine) => {
     expect(decompressSync(archive, { model, engine }).equals(content)).toBe(true);
     expect(compressSync(content, { model, engine, laneSize, frameSize: frameSize ?? undefined }).equals(archive)).toBe(true);
   });
-  it.each(Object.entries(manifest))('bad/%s fails with %s', (name, codes) => {
-    const bytes = readFileSync(join(dir, 'bad', `${name}.nnc`));
+  it.each(names)('v1/%s (legacy, no end record) still decodes', (name) => {
+    const archive = readFileSync(join(v1, `${name}.nnc`));
+    expect(archive[4]).toBe(1);
+    expect(decompressSync(archive, { model, engine }).equals(readFileSync(join(v1, `${name}.bin`)))).toBe(true);
+  });
+  it('concatenated archives decode as the concatenation, each checked; v1 and v2 mixed', () => {
+    const a = readFileSync(join(dir, 'multi-frame.nnc'));
+    const b = readFileSync(join(dir, 'escapes.nnc'));
+    const old = readFileSync(join(v1, 'lanes-100.nnc'));
+    const want = Buffer.concat([readFileSync(join(dir, 'multi-frame.bin')), readFileSync(join(v1, 'lanes-100.bin')), readFileSync(join(dir, 'escapes.bin'))]);
+    expect(decompressSync(Buffer.concat([a, old, b]), { model, engine }).equals(want)).toBe(true);
+  });
+  it.each([
+    ...Object.entries(manifest).map(([n, c]) => [`bad/${n}`, c]),
+    ...Object.entries(v1Manifest).map(([n, c]) => [`v1/bad/${n}`, c]),
+  ])('%s fails with %s', (name, codes) => {
+    const bytes = readFileSync(join(dir, `${name}.nnc`));
     let code: string | undefined;
     try {
       decompressSync(bytes, { model, engine });
@@ -45,8 +66,12 @@ describe.each(engines)('golden archives (%s engine)', (engine) => {
   });
   it('every bad archive fails with the same code through decompress() and the stream API', async () => {
     const codeOf = async (f: () => Promise<unknown>) => f().then(() => 'OK', (e: { code?: string }) => e.code);
-    for (const [name, codes] of Object.entries(manifest)) {
-      const bytes = readFileSync(join(dir, 'bad', `${name}.nnc`));
+    const all = [
+      ...Object.entries(manifest).map(([n, c]) => [join(dir, 'bad', n), c]),
+      ...Object.entries(v1Manifest).map(([n, c]) => [join(v1, 'bad', n), c]),
+    ];
+    for (const [name, codes] of all) {
+      const bytes = readFileSync(`${name}.nnc`);
       expect([name, await codeOf(() => decompress(bytes, { model, engine }))]).toEqual([name, codes]);
       // 7-byte chunks: headers, lane tables and checksums all straddle chunks.
       const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.subarray(7 * i, 7 * i + 7));

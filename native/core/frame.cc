@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "bytes.h"
 #include "errors.h"
 #include "forward.h"
 #include "kernels.h"
@@ -26,20 +27,6 @@ namespace nnc {
 namespace {
 
 const uint8_t kFrameMagic[4] = {0x89, 'N', 'N', 'C'};
-
-inline uint32_t rd32(const uint8_t* q) {
-  return static_cast<uint32_t>(q[0]) | (static_cast<uint32_t>(q[1]) << 8) | (static_cast<uint32_t>(q[2]) << 16) |
-         (static_cast<uint32_t>(q[3]) << 24);
-}
-inline uint64_t rd64(const uint8_t* q) {
-  return static_cast<uint64_t>(rd32(q)) | (static_cast<uint64_t>(rd32(q + 4)) << 32);
-}
-inline void wr32(uint8_t* q, uint32_t v) {
-  for (int i = 0; i < 4; ++i) q[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-inline void wr64(uint8_t* q, uint64_t v) {
-  for (int i = 0; i < 8; ++i) q[i] = static_cast<uint8_t>(v >> (8 * i));
-}
 
 int resolveThreads(int threads) {
   if (threads < 0 || threads > 1024)
@@ -92,7 +79,7 @@ void parallel(int n, Body body) {
 std::vector<uint8_t> storedFrame(const Model* model, const uint8_t* content, size_t len) {
   std::vector<uint8_t> out(kFrameOverhead + len);
   std::memcpy(out.data(), kFrameMagic, 4);
-  out[4] = 1;
+  out[4] = kFrameVersion;
   out[5] = 0;
   out[6] = out[7] = 0;
   wr64(out.data() + 8, model ? model->id : 0);
@@ -191,7 +178,7 @@ std::vector<uint8_t> compressFrame(const Model& m, const uint8_t* content, size_
   std::vector<uint8_t> out(kFrameOverhead + B);
   uint8_t* o = out.data();
   std::memcpy(o, kFrameMagic, 4);
-  o[4] = 1;
+  o[4] = kFrameVersion;
   o[5] = 1;
   o[6] = o[7] = 0;
   wr64(o + 8, m.id);
@@ -216,17 +203,17 @@ FrameHeader parseFrameHeader(const uint8_t* frame, size_t len, bool requireWhole
     fail(Code::Truncated, "frame is truncated at byte " + std::to_string(len) +
                               " inside its 28-byte header: the file was cut short; recover the complete file");
   FrameHeader h;
-  const uint8_t version = frame[4];
+  h.version = frame[4];
   h.method = frame[5];
   const uint16_t flags = static_cast<uint16_t>(frame[6] | (frame[7] << 8));
-  if (version != 1)
-    fail(Code::Unsupported, "frame version " + std::to_string(version) +
-                                " is not supported (this nnc-native reads version 1); upgrade nnc-native");
+  if (h.version != kFrameVersion && h.version != kLegacyFrameVersion)
+    fail(Code::Unsupported, "frame version " + std::to_string(h.version) +
+                                " is not supported (this nnc-native reads versions 1 and 2); upgrade nnc-native");
   if (h.method > 1)
     fail(Code::Unsupported, "frame method " + std::to_string(h.method) +
                                 " is unknown to this nnc-native (0 stored, 1 neural); upgrade nnc-native");
   if (flags != 0)
-    fail(Code::Unsupported, "frame flags are set but reserved in version 1; this archive needs a newer nnc-native");
+    fail(Code::Unsupported, "frame flags are set but reserved; this archive needs a newer nnc-native");
   h.modelId = rd64(frame + 8);
   h.N = rd32(frame + 16);
   h.laneSize = rd32(frame + 20);
@@ -267,18 +254,6 @@ std::vector<uint64_t> laneOffsets(const FrameHeader& h, const uint8_t* payload) 
   offs[h.nLanes] = off;
   if (off != h.B) fail(Code::Corrupt, "lane table lengths do not add up to the frame payload: the archive is damaged");
   return offs;
-}
-
-std::vector<size_t> splitArchive(const uint8_t* data, size_t len) {
-  if (len == 0) fail(Code::Truncated, "archive is empty: an .nnc archive holds at least one frame");
-  std::vector<size_t> starts;
-  for (size_t p = 0; p < len;) {
-    // A frame is at least 36 bytes, so there are at most len / 36 of them.
-    const FrameHeader h = parseFrameHeader(data + p, len - p, true);
-    starts.push_back(p);
-    p += h.frameSize;
-  }
-  return starts;
 }
 
 std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, size_t len, int threads, Simd simd,
@@ -387,19 +362,6 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
   if (actual != stored)
     fail(Code::Checksum, "frame content fails its checksum (stored " + hex64(stored) + ", computed " + hex64(actual) +
                              "): the archive is damaged or was decoded with a different model build");
-  return out;
-}
-
-std::vector<uint8_t> decompressArchive(const Model* model, const uint8_t* data, size_t len, int threads, Simd simd,
-                                       const CancelFlag* cancel) {
-  if (len == 0) fail(Code::Truncated, "archive is empty: an .nnc archive holds at least one frame");
-  std::vector<uint8_t> out;
-  for (size_t p = 0; p < len;) {
-    const FrameHeader h = parseFrameHeader(data + p, len - p, true);
-    const std::vector<uint8_t> part = decompressFrame(model, data + p, h.frameSize, threads, simd, cancel);
-    out.insert(out.end(), part.begin(), part.end());
-    p += h.frameSize;
-  }
   return out;
 }
 

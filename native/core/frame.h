@@ -1,5 +1,5 @@
-// One archive frame (docs/FORMAT.md section 4.1): encode and decode; and the
-// archive around it (concatenated frames, section 4).
+// One archive frame (docs/FORMAT.md section 4.1): encode and decode. The
+// archive around frames (end records, concatenation) is archive.h.
 #pragma once
 
 #include <atomic>
@@ -16,6 +16,10 @@ constexpr uint32_t kMaxContent = 1u << 26;
 constexpr uint32_t kMaxLaneSize = 1u << 24;
 constexpr size_t kFrameHeader = 28;
 constexpr size_t kFrameOverhead = 36;  // header + trailing XXH64
+// Writers write version 2 (frames of an archive closed by an end record);
+// version 1 (nnc 0.1, no end record) is still read. Same layout.
+constexpr uint8_t kFrameVersion = 2;
+constexpr uint8_t kLegacyFrameVersion = 1;
 
 // Cooperative cancellation. A job given a flag polls it between batches of
 // work (at most kMaxBatch positions, or one lane of rANS coding, on each
@@ -29,7 +33,8 @@ using CancelFlag = std::atomic<bool>;
 // size allocations (N <= 2^26, 8 * nLanes <= B, and B bytes are present when
 // the whole frame was required).
 struct FrameHeader {
-  uint8_t method = 0;  // 0 stored, 1 neural
+  uint8_t version = 0;  // 1 or 2
+  uint8_t method = 0;   // 0 stored, 1 neural
   uint64_t modelId = 0;
   uint32_t N = 0, laneSize = 0, B = 0;
   uint64_t nLanes = 0;     // 0 for stored frames
@@ -48,13 +53,6 @@ FrameHeader parseFrameHeader(const uint8_t* p, size_t avail, bool requireWhole =
 // stream at least 4 bytes. `payload` holds the frame's B payload bytes.
 std::vector<uint64_t> laneOffsets(const FrameHeader& h, const uint8_t* payload);
 
-// Where each frame of an archive starts (section 4): every header is
-// validated and every frame must be complete; bytes after the last frame
-// that cannot start a frame are trailing garbage (ERR_NNC_CORRUPT), an
-// incomplete last frame is ERR_NNC_TRUNCATED, an empty archive too.
-// Payloads are not looked at.
-std::vector<size_t> splitArchive(const uint8_t* data, size_t len);
-
 // Encode `content` as one frame: neural (method 1) unless that payload would
 // not be smaller than the content, or the content is empty (then stored,
 // method 0). threads = 0 means one per hardware thread.
@@ -66,12 +64,6 @@ std::vector<uint8_t> compressFrame(const Model& model, const uint8_t* content, s
 // section 4.3; never returns content whose checksum failed.
 std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, size_t len, int threads, Simd simd,
                                      const CancelFlag* cancel = nullptr);
-
-// Decode a whole archive, frame after frame, contents concatenated. Each
-// header is checked when it is reached (as a stream decoder must, and as the
-// TypeScript facade does), so the first damage met decides the error.
-std::vector<uint8_t> decompressArchive(const Model* model, const uint8_t* data, size_t len, int threads, Simd simd,
-                                       const CancelFlag* cancel = nullptr);
 
 // For tests: the full frequency table (len x A, row i = position i) that the
 // coder uses for `content` cut into lanes of laneSize.

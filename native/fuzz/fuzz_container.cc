@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../core/archive.h"
 #include "../core/frame.h"
 #include "fuzz_common.h"
 

@@ -13,6 +13,7 @@
 // fuzz_container; huge claims by the golden bad files and test/hostile).
 #include <cstdint>
 
+#include "../core/archive.h"
 #include "../core/frame.h"
 #include "fuzz_common.h"
 

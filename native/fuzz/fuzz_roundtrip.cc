@@ -6,6 +6,7 @@
 // and must decode back to the content on every variant.
 #include <cstdint>
 
+#include "../core/archive.h"
 #include "../core/frame.h"
 #include "fuzz_common.h"
 
@@ -22,13 +23,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto archive = [&](Simd v, int t) {
     std::vector<uint8_t> out;
+    ArchiveTally tally;
     size_t p = 0;
     do {
       const size_t len = std::min(frameSize, n - p);
       const std::vector<uint8_t> f = compressFrame(m, content + p, len, lane, t, v);
+      tally.addFrame(f);
       out.insert(out.end(), f.begin(), f.end());
       p += len;
     } while (p < n);
+    const std::vector<uint8_t> end = tally.endRecord();
+    out.insert(out.end(), end.begin(), end.end());
     return out;
   };
   const int other = 1 + threads % 3;

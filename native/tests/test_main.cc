@@ -14,6 +14,7 @@
 
 #include "../core/cpu_features.h"
 #include "../core/errors.h"
+#include "../core/archive.h"
 #include "../core/frame.h"
 #include "../core/kernels.h"
 #include "../core/model.h"
@@ -191,7 +192,9 @@ static void testCorruption(uint64_t seed) {
   }
   auto mod = [&](size_t off, uint8_t v) { auto f = fr; f[off] = v; return f; };
   CHECK(dec(mod(0, 0x88)) == "ERR_NNC_CORRUPT", "magic");
-  CHECK(dec(mod(4, 2)) == "ERR_NNC_UNSUPPORTED", "version 2");
+  CHECK(fr[4] == 2, "frames are written as version 2");
+  CHECK(dec(mod(4, 1)) == "OK", "version 1 (legacy) frames decode");
+  CHECK(dec(mod(4, 3)) == "ERR_NNC_UNSUPPORTED", "version 3");
   CHECK(dec(mod(4, 0)) == "ERR_NNC_UNSUPPORTED", "version 0");
   CHECK(dec(mod(5, 2)) == "ERR_NNC_UNSUPPORTED", "method 2");
   CHECK(dec(mod(6, 1)) == "ERR_NNC_UNSUPPORTED", "flags");
@@ -428,28 +431,66 @@ static void testCancelAndArchive() {
     CHECK(code == "ABORT_ERR", "cancel mid-%s: %s", dir ? "decompress" : "compress", code.c_str());
     CHECK(ms < 1000, "cancel mid-%s took %.0f ms", dir ? "decompress" : "compress", ms);
   }
-  // Archives: two frames and a stored one, concatenated.
+  // Archives: two frames and a stored one, closed by the end record.
   auto f1 = compressFrame(*m, c.data(), 5000, 1000, 1, Simd::Auto);
   uint8_t noise[300];
   for (auto& b : noise) b = static_cast<uint8_t>(r.next());
   auto f2 = compressFrame(*m, noise, sizeof noise, 1000, 1, Simd::Auto);
-  std::vector<uint8_t> arc = f1;
-  arc.insert(arc.end(), f2.begin(), f2.end());
+  auto archiveOf = [](const std::vector<std::vector<uint8_t>>& frames) {
+    ArchiveTally t;
+    std::vector<uint8_t> out;
+    for (const auto& f : frames) {
+      t.addFrame(f);
+      out.insert(out.end(), f.begin(), f.end());
+    }
+    const auto end = t.endRecord();
+    out.insert(out.end(), end.begin(), end.end());
+    return out;
+  };
+  auto dec = [&](const std::vector<uint8_t>& a) {
+    return codeOf([&] { decompressArchive(m.get(), a.data(), a.size(), 1, Simd::Auto); });
+  };
+  const std::vector<uint8_t> arc = archiveOf({f1, f2});
   std::vector<uint8_t> want2(c.begin(), c.begin() + 5000);
   want2.insert(want2.end(), noise, noise + sizeof noise);
-  CHECK(decompressArchive(m.get(), arc.data(), arc.size(), 1, Simd::Auto) == want2, "concatenated frames");
+  CHECK(decompressArchive(m.get(), arc.data(), arc.size(), 1, Simd::Auto) == want2, "two frames and an end record");
   CHECK(splitArchive(arc.data(), arc.size()).size() == 2, "two frames");
   auto garbage = arc;
   garbage.push_back(0);
-  CHECK(codeOf([&] { decompressArchive(m.get(), garbage.data(), garbage.size(), 1, Simd::Auto); }) == "ERR_NNC_CORRUPT", "trailing garbage");
+  CHECK(dec(garbage) == "ERR_NNC_CORRUPT", "trailing garbage");
   auto partial = arc;
   partial.insert(partial.end(), f1.begin(), f1.begin() + 3);
-  CHECK(codeOf([&] { decompressArchive(m.get(), partial.data(), partial.size(), 1, Simd::Auto); }) == "ERR_NNC_TRUNCATED", "partial frame");
-  CHECK(codeOf([&] { decompressArchive(m.get(), arc.data(), 0, 1, Simd::Auto); }) == "ERR_NNC_TRUNCATED", "empty archive");
+  CHECK(dec(partial) == "ERR_NNC_TRUNCATED", "partial frame");
+  CHECK(dec({}) == "ERR_NNC_TRUNCATED", "empty archive");
+  // Concatenated archives decode, each checked.
+  auto twice = arc;
+  twice.insert(twice.end(), arc.begin(), arc.end());
+  CHECK(splitArchive(twice.data(), twice.size()).size() == 4, "two archives concatenated");
+  // Cut anywhere — at a frame boundary too — the archive is incomplete.
+  for (size_t cut : {f1.size(), f1.size() + f2.size(), arc.size() - 1, arc.size() - 39})
+    CHECK(dec(std::vector<uint8_t>(arc.begin(), arc.begin() + cut)) == "ERR_NNC_TRUNCATED", "cut at %zu", cut);
+  // Frames dropped, duplicated or swapped under the original end record.
+  auto endOf = [&](const std::vector<uint8_t>& a) { return std::vector<uint8_t>(a.end() - 40, a.end()); };
+  auto join = [](std::initializer_list<std::vector<uint8_t>> parts) {
+    std::vector<uint8_t> out;
+    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+  };
+  CHECK(dec(join({f1, endOf(arc)})) == "ERR_NNC_TRUNCATED", "frame dropped");
+  CHECK(dec(join({f1, f2, f2, endOf(arc)})) == "ERR_NNC_TRUNCATED", "frame duplicated");
+  CHECK(dec(join({f2, f1, endOf(arc)})) == "ERR_NNC_TRUNCATED", "frames swapped");
+  auto damaged = arc;
+  damaged[damaged.size() - 20] ^= 1;
+  CHECK(dec(damaged) == "ERR_NNC_CORRUPT", "end record fails its check");
+  CHECK(dec(join({endOf(arc)})) == "ERR_NNC_CORRUPT", "end record alone");
+  // Legacy version-1 frames: no end record; one may not interrupt a version-2 archive.
+  auto v1 = f1;
+  v1[4] = 1;
+  CHECK(dec(v1) == "OK", "legacy frame without an end record");
+  CHECK(dec(join({f1, v1, endOf(archiveOf({f1}))})) == "ERR_NNC_TRUNCATED", "v1 frame inside a v2 archive");
+  CHECK(dec(join({v1, arc})) == "OK", "a legacy archive then a v2 archive");
 }
 
-// Kernel-level: requant and freqs on hostile values (threshold edges,
-// extreme accumulators), every variant against scalar.
 static void testKernelEdges(uint64_t seed) {
   Rng r(seed);
   const Kernels& sc = kernelsScalar();

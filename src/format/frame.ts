@@ -6,7 +6,13 @@
 import { ErrorCodes, NncError } from '../errors.js';
 
 export const FRAME_MAGIC = [0x89, 0x4e, 0x4e, 0x43] as const;
-export const FRAME_VERSION = 1;
+/**
+ * The version writers put in every frame. Version-2 frames belong to an
+ * archive that ends with an end record (archive.ts); version-1 frames (nnc
+ * 0.1) have none and are still read. The frame layout is the same in both.
+ */
+export const FRAME_VERSION = 2;
+export const LEGACY_FRAME_VERSION = 1;
 export const FRAME_HEADER_SIZE = 28;
 export const FRAME_TRAILER_SIZE = 8;
 export const FRAME_OVERHEAD = FRAME_HEADER_SIZE + FRAME_TRAILER_SIZE;
@@ -18,6 +24,8 @@ export const DEFAULT_LANE_SIZE = 65536;
 export const DEFAULT_FRAME_SIZE = 4 * 1024 * 1024;
 
 export interface FrameHeader {
+  /** 1 (legacy, no end record) or 2. */
+  version: 1 | 2;
   method: 0 | 1;
   /** 16 lowercase hex digits. */
   modelId: string;
@@ -28,28 +36,31 @@ export interface FrameHeader {
   frameSize: number;
 }
 
-const corrupt = (offset: number, msg: string) =>
+const corruptAt = (offset: number, msg: string) =>
   new NncError(ErrorCodes.CORRUPT, `corrupt archive: ${msg} (frame at byte ${offset}); the file is damaged or not an .nnc archive`);
 
 /** Throw ERR_NNC_CORRUPT if the bytes present at `offset` cannot start a frame. */
-export function checkMagicPrefix(buf: Uint8Array, offset: number): void {
-  for (let i = 0; i < 4 && offset + i < buf.length; i++) if (buf[offset + i] !== FRAME_MAGIC[i]) throw corrupt(offset, 'bad magic');
+export function checkMagicPrefix(buf: Uint8Array, offset: number, at = offset): void {
+  for (let i = 0; i < 4 && offset + i < buf.length; i++) if (buf[offset + i] !== FRAME_MAGIC[i]) throw corruptAt(at, 'bad magic');
 }
 
 /**
  * Parse and validate the header of the frame starting at `offset`. Checks that
  * the whole frame is present (else ERR_NNC_TRUNCATED), but not the payload.
+ * `at` is the frame's offset in the whole archive, for messages (a stream
+ * decoder holds only part of it).
  */
-export function parseFrameHeader(buf: Uint8Array, offset = 0, requireWhole = true): FrameHeader {
+export function parseFrameHeader(buf: Uint8Array, offset = 0, requireWhole = true, at = offset): FrameHeader {
   const avail = buf.length - offset;
   const truncated = () =>
-    new NncError(ErrorCodes.TRUNCATED, `archive is truncated: the frame at byte ${offset} is incomplete (${avail} bytes left); the file was cut short — recover the complete file`);
-  checkMagicPrefix(buf, offset);
+    new NncError(ErrorCodes.TRUNCATED, `archive is truncated: the frame at byte ${at} is incomplete (${avail} bytes left); the file was cut short — recover the complete file`);
+  const corrupt = (o: number, msg: string) => corruptAt(at + (o - offset), msg);
+  checkMagicPrefix(buf, offset, at);
   if (avail < FRAME_HEADER_SIZE) throw truncated();
   const dv = new DataView(buf.buffer, buf.byteOffset + offset, FRAME_HEADER_SIZE);
   const version = dv.getUint8(4);
-  if (version !== FRAME_VERSION) {
-    throw new NncError(ErrorCodes.UNSUPPORTED, `archive frame version ${version} is not supported (this nnc reads version ${FRAME_VERSION}); upgrade nnc-native`);
+  if (version !== FRAME_VERSION && version !== LEGACY_FRAME_VERSION) {
+    throw new NncError(ErrorCodes.UNSUPPORTED, `archive frame version ${version} at byte ${at} is not supported (this nnc reads versions 1 and 2); upgrade nnc-native`);
   }
   const method = dv.getUint8(5);
   if (method !== METHOD_STORED && method !== METHOD_NEURAL) {
@@ -74,7 +85,7 @@ export function parseFrameHeader(buf: Uint8Array, offset = 0, requireWhole = tru
   }
   const frameSize = FRAME_OVERHEAD + payloadSize;
   if (requireWhole && avail < frameSize) throw truncated();
-  return { method: method as 0 | 1, modelId, contentSize, laneSize, payloadSize, frameSize };
+  return { version: version as 1 | 2, method: method as 0 | 1, modelId, contentSize, laneSize, payloadSize, frameSize };
 }
 
 /** Assemble a frame from its parts. */
