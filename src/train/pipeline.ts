@@ -9,12 +9,18 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelMetadata } from '../model/types.js';
+import { stoppedEarly, trainEpochs } from './convergence.js';
 import { measure } from './evaluate.js';
 import { Session, type EpochRecord, type Progress } from './session.js';
 
 export interface PipelineOptions {
   outDir: string;
-  /** Epochs of the unpenalized training (early stopping on validation). */
+  /**
+   * Epochs of the unpenalized training (early stopping on validation),
+   * counting those a resumed session already has: a session resumed from
+   * `nnc train`'s checkpoint that stopped early, or reached this many, goes
+   * straight to the lasso.
+   */
   epochs: number;
   /** At most this many lasso epochs. */
   lassoEpochs: number;
@@ -77,7 +83,8 @@ export async function runPipeline(s: Session, o: PipelineOptions): Promise<Famil
     o.onModel?.(m);
   };
 
-  await s.fit('train', o.epochs, { onEpoch: o.onEpoch, onProgress: o.onProgress, checkpoint: o.checkpoint });
+  const remaining = stoppedEarly(s.history) ? 0 : Math.max(0, o.epochs - trainEpochs(s.history));
+  await s.fit('train', remaining, { onEpoch: o.onEpoch, onProgress: o.onProgress, checkpoint: o.checkpoint });
   if (s.wasCancelled) return family;
   add(await snapshot(s.fork(), o, 0));
 

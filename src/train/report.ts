@@ -1,18 +1,42 @@
 /**
  * The pruning family's report: report.json (everything), report.md (a table)
- * and report.svg (parameters vs compressed size on log axes, like the
- * paper's Figure 4), plus the paper's log relation fitted on the family:
- * bits per byte ≈ a + b · ln(parameters).
+ * and report.svg (report-svg.ts: parameters vs compressed size, like the
+ * paper's Figure 4), the paper's log relation fitted on the family
+ * (bits per byte ≈ a + b · ln(parameters)), gzip/xz on the same data, and
+ * one recommended model with the rule that chose it.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FamilyMember } from './pipeline.js';
+import type { References } from './references.js';
+import { familySvg, type LogFit } from './report-svg.js';
 import type { EpochRecord, TrainSettings } from './session.js';
 
-export interface LogFit {
-  a: number;
-  b: number;
-  r2: number;
+export type { LogFit } from './report-svg.js';
+
+/**
+ * The speed a recommended model must reach, both ways: about half of what
+ * gzip -9 / xz -9 manage on two cores, and what the bundled model was held to.
+ */
+export const RECOMMEND_MIN_MBPS = 2;
+
+export interface Recommendation {
+  model?: FamilyMember;
+  rule: string;
+}
+
+/**
+ * The best ratio within a speed: the lowest validation bits/byte among the
+ * models that compress and decompress at ≥ `minMBps` (as measured after
+ * each snapshot: cpu engine, this machine); if none is that fast, the fastest.
+ */
+export function recommend(family: FamilyMember[], minMBps = RECOMMEND_MIN_MBPS): Recommendation {
+  const rule = `lowest validation bits/byte among the models that compress and decompress at ≥ ${minMBps} MB/s (measured here, cpu engine)`;
+  const speed = (m: FamilyMember) => Math.min(m.compressMBps, m.decompressMBps);
+  const fast = family.filter((m) => speed(m) >= minMBps);
+  if (fast.length > 0) return { model: fast.reduce((a, b) => (b.validBits < a.validBits ? b : a)), rule };
+  if (family.length === 0) return { rule };
+  return { model: family.reduce((a, b) => (speed(b) > speed(a) ? b : a)), rule: `the fastest model: none reaches ${minMBps} MB/s both ways (measured here, cpu engine)` };
 }
 
 export function fitLog(family: FamilyMember[]): LogFit | null {
@@ -35,10 +59,16 @@ export function fitLog(family: FamilyMember[]): LogFit | null {
 
 export function writeReport(
   dir: string,
-  r: { settings: TrainSettings; files: { file: string; bytes: number }[]; family: FamilyMember[]; history: EpochRecord[]; seconds: number },
+  r: {
+    settings: TrainSettings; files: { file: string; bytes: number }[]; family: FamilyMember[]; history: EpochRecord[]; seconds: number;
+    /** gzip/xz on the validation data (absent: the plot and table say so). */
+    references?: References;
+  },
 ): void {
   const fit = fitLog(r.family);
-  writeFileSync(join(dir, 'report.json'), JSON.stringify({ ...r, fit }, null, 2) + '\n');
+  const rec = recommend(r.family);
+  const refs = r.references ?? { found: [], missing: ['gzip/xz: not measured for this report'] };
+  writeFileSync(join(dir, 'report.json'), JSON.stringify({ ...r, references: refs, fit, recommended: { file: rec.model?.file ?? null, rule: rec.rule } }, null, 2) + '\n');
   const lines = [
     '# nnc prune report',
     '',
@@ -52,46 +82,19 @@ export function writeReport(
     '',
     fit ? `Log relation fitted on the family: bits/byte ≈ ${fit.a.toFixed(4)} ${fit.b < 0 ? '−' : '+'} ${Math.abs(fit.b).toFixed(4)} · ln(parameters) (R² = ${fit.r2.toFixed(3)}).` : '',
     '',
+    `On the same validation data: ${[...refs.found.map((x) => `${x.name} ${x.bitsPerByte.toFixed(4)} bits/byte`), ...refs.missing].join('; ') || 'no reference figures'}.`,
+    '',
+    rec.model
+      ? `**Recommended: ${rec.model.file}** (${rec.model.hidden.join('-')}, ${rec.model.params} parameters, ${rec.model.validBits.toFixed(4)} bits/byte, ${rec.model.compressMBps.toFixed(2)}/${rec.model.decompressMBps.toFixed(2)} MB/s) — rule: ${rec.rule}.`
+      : 'No model to recommend: the run stopped before the first snapshot.',
+    '',
     '![parameters vs compressed size](report.svg)',
     '',
   ];
   writeFileSync(join(dir, 'report.md'), lines.join('\n'));
-  writeFileSync(join(dir, 'report.svg'), svg(r.family, fit));
-}
-
-/** Parameters (x, log) vs validation bits per byte (y, log). */
-export function svg(family: FamilyMember[], fit: LogFit | null): string {
-  const W = 640, H = 420, L = 70, R = 20, T = 30, B = 60;
-  if (family.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="40">no models</text></svg>\n`;
-  const px = family.map((m) => Math.log10(m.params));
-  const py = family.map((m) => Math.log10(m.validBits));
-  const pad = (lo: number, hi: number) => (hi - lo < 1e-6 ? [lo - 0.05, hi + 0.05] : [lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)]);
-  const [x0, x1] = pad(Math.min(...px), Math.max(...px));
-  const [y0, y1] = pad(Math.min(...py), Math.max(...py));
-  const X = (v: number) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
-  const Y = (v: number) => H - B - ((v - y0) / (y1 - y0)) * (H - T - B);
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`,
-    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
-    `<text x="${(L + W - R) / 2}" y="${H - 15}" text-anchor="middle">parameters (log scale)</text>`,
-    `<text x="18" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 18 ${(T + H - B) / 2})">validation bits per byte (log scale)</text>`,
-  ];
-  for (let d = Math.ceil(x0); d <= Math.floor(x1); d++) {
-    out.push(`<line x1="${X(d)}" y1="${H - B}" x2="${X(d)}" y2="${H - B + 5}" stroke="black"/><text x="${X(d)}" y="${H - B + 18}" text-anchor="middle">1e${d}</text>`);
-  }
-  for (const v of [y0, (y0 + y1) / 2, y1]) {
-    out.push(`<text x="${L - 6}" y="${Y(v) + 4}" text-anchor="end">${(10 ** v).toFixed(3)}</text>`);
-  }
-  if (fit) {
-    const pts = [x0, x1].map((lx) => `${X(lx)},${Y(Math.log10(Math.max(1e-6, fit.a + fit.b * lx * Math.LN10)))}`);
-    out.push(`<polyline points="${pts.join(' ')}" stroke="#c33" stroke-dasharray="4 3" fill="none"/>`);
-  }
-  family.forEach((m, i) => {
-    out.push(`<circle cx="${X(px[i])}" cy="${Y(py[i])}" r="4" fill="#36c"/>`);
-    out.push(`<text x="${X(px[i]) + 6}" y="${Y(py[i]) - 6}">${m.hidden.join('-')} (${m.compressMBps.toFixed(1)} MB/s)</text>`);
-  });
-  out.push('</svg>');
-  return out.join('\n') + '\n';
+  const names = r.files.map((f) => f.file.split(/[\\/]/).pop()).join(', ');
+  writeFileSync(join(dir, 'report.svg'), familySvg({
+    family: r.family, fit, references: refs.found, recommended: rec.model, minMBps: RECOMMEND_MIN_MBPS,
+    subtitle: `validation: the last ${r.settings.validation * 100}% of ${names} · speeds: cpu engine, ${r.settings.threads} threads, this machine`,
+  }));
 }
