@@ -44,9 +44,9 @@ describe.each(engines)('API (%s engine)', (engine) => {
     expect((await nnc.decompress(packed, opts)).equals(data)).toBe(true);
   });
 
-  it('empty input is one stored frame', async () => {
+  it('empty input is one stored frame and the end record', async () => {
     const packed = await nnc.compress(Buffer.alloc(0), opts);
-    expect(packed.length).toBe(36);
+    expect(packed.length).toBe(36 + 40);
     expect((await nnc.decompress(packed, opts)).length).toBe(0);
     expect(() => nnc.decompressSync(Buffer.alloc(0), opts)).toThrow(expect.objectContaining({ code: 'ERR_NNC_TRUNCATED' }));
   });
@@ -54,7 +54,7 @@ describe.each(engines)('API (%s engine)', (engine) => {
   it('stored frames decode without the model; neural frames need the right one', async () => {
     const noise = randomBytes(2000, 3);
     const packed = await nnc.compress(noise, opts);
-    expect(packed.length).toBe(noise.length + 36);
+    expect(packed.length).toBe(noise.length + 36 + 40);
     const other = makeRandomModel(32).model;
     expect((await nnc.decompress(packed, { model: other, engine })).equals(Buffer.from(noise))).toBe(true);
     await expect(nnc.decompress(await nnc.compress(data, opts), { model: other, engine })).rejects.toMatchObject({
@@ -73,7 +73,7 @@ describe.each(engines)('API (%s engine)', (engine) => {
 
   it('streams: empty input and truncated archives', async () => {
     const packed = await collect(nnc.createCompressStream(opts), Buffer.alloc(0), 1);
-    expect(packed.length).toBe(36);
+    expect(packed.length).toBe(36 + 40);
     const good = await nnc.compress(data, opts);
     await expect(collect(nnc.createDecompressStream(opts), good.subarray(0, good.length - 3), 50)).rejects.toMatchObject({ code: 'ERR_NNC_TRUNCATED' });
   });
@@ -94,6 +94,49 @@ describe.each(engines)('API (%s engine)', (engine) => {
     ac.abort();
     await expect(nnc.compress(data, { ...opts, signal: ac.signal })).rejects.toMatchObject({ code: 'ABORT_ERR' });
   });
+
+  it('the abort error is shaped like Node\'s AbortError (name, code, cause) and is an NncError', async () => {
+    const ac = new AbortController();
+    const reason = new Error('user pressed stop');
+    ac.abort(reason);
+    for (const p of [nnc.compress(data, { ...opts, signal: ac.signal }), nnc.decompress(nnc.compressSync(data, opts), { ...opts, signal: ac.signal })]) {
+      const err = await p.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(nnc.NncError);
+      expect(err).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: reason });
+      expect(String((err as Error).stack)).toMatch(/^AbortError/);
+    }
+  });
+
+  it('node:zlib callback forms: (input, cb) and (input, opts, cb), called back once, asynchronously', async () => {
+    // Calls start(cb); resolves a little after the first callback, counting calls and noting whether it came synchronously.
+    const call = (start: (cb: (err: Error | null, r?: Buffer) => void) => unknown) =>
+      new Promise<{ err: Error | null; result?: Buffer; returned: unknown; sync: boolean; calls: number }>((resolve) => {
+        let returned: unknown;
+        let hasReturned = false;
+        let calls = 0;
+        returned = start((err, result) => {
+          const sync = !hasReturned;
+          if (++calls === 1) setTimeout(() => resolve({ err, result, returned, sync, calls }), 20);
+        });
+        hasReturned = true;
+      });
+    const packed = await call((cb) => nnc.compress(data, opts, cb));
+    expect(packed).toMatchObject({ err: null, returned: undefined, sync: false, calls: 1 });
+    expect(packed.result!.equals(nnc.compressSync(data, opts))).toBe(true);
+    const back = await call((cb) => nnc.decompress(packed.result!, opts, cb));
+    expect(back).toMatchObject({ err: null, sync: false, calls: 1 });
+    expect(back.result!.equals(data)).toBe(true);
+    // Without options: the bundled model (stored frames decode without it).
+    const stored = await call((cb) => nnc.compress(randomBytes(100, 5), cb));
+    expect(stored.err).toBe(null);
+    const storedBack = await call((cb) => nnc.decompress(stored.result!, cb));
+    expect(storedBack.result!.equals(Buffer.from(randomBytes(100, 5)))).toBe(true);
+    // Argument and data errors go to the callback too, never thrown.
+    const badArg = await call((cb) => nnc.compress(42 as unknown as Buffer, opts, cb));
+    expect(badArg).toMatchObject({ err: { code: 'ERR_NNC_INVALID_ARG' }, sync: false, calls: 1 });
+    const badData = await call((cb) => nnc.decompress(Buffer.from('not an archive'), cb));
+    expect(badData).toMatchObject({ err: { code: 'ERR_NNC_CORRUPT' }, calls: 1 });
+  });
 });
 
 describe('API argument checks', () => {
@@ -106,6 +149,32 @@ describe('API argument checks', () => {
   ])('rejects %j', (o, name) => {
     expect(() => nnc.compressSync('x', { model: tm.model, ...(o as object) })).toThrow(
       expect.objectContaining({ code: 'ERR_NNC_INVALID_ARG', message: expect.stringContaining(name) }),
+    );
+  });
+  it('rejects unknown options on every call, naming the accepted ones', async () => {
+    const bad = { model: tm.model, level: 9 } as unknown as nnc.CompressOptions;
+    const expected = expect.objectContaining({
+      code: 'ERR_NNC_INVALID_ARG',
+      message: expect.stringMatching(/unknown option "level"; the options are .*model.*maxOutputLength.*modelPath/),
+    });
+    const packed = nnc.compressSync('x', { model: tm.model });
+    expect(() => nnc.compressSync('x', bad)).toThrow(expected);
+    expect(() => nnc.decompressSync(packed, bad)).toThrow(expected);
+    expect(() => nnc.createCompressStream(bad)).toThrow(expected);
+    expect(() => nnc.createDecompressStream(bad)).toThrow(expected);
+    await expect(nnc.compress('x', bad)).rejects.toEqual(expected);
+    await expect(nnc.decompress(packed, bad)).rejects.toEqual(expected);
+    await expect(nnc.compressBatch(['x'], bad)).rejects.toEqual(expected);
+    await expect(nnc.decompressBatch([packed], bad)).rejects.toEqual(expected);
+    await expect(nnc.compress('x', { model: tm.model, engin: 'ts' } as unknown as nnc.CompressOptions)).rejects.toMatchObject({
+      message: expect.stringContaining('"engin"'),
+    });
+  });
+  it('accepts maxOutputLength on compress and decompress calls (a decompression limit, as node:zlib)', async () => {
+    const packed = await nnc.compress('hello', { model: tm.model, maxOutputLength: 10 });
+    expect((await nnc.decompress(packed, { model: tm.model, maxOutputLength: 10 })).toString()).toBe('hello');
+    expect(() => nnc.decompressSync(packed, { model: tm.model, maxOutputLength: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_NNC_INVALID_ARG', message: expect.stringContaining('maxOutputLength') }),
     );
   });
   it('rejects non-buffer input and a missing model file', async () => {
