@@ -77,6 +77,7 @@
       'dependencies': ['nnc_avx2', 'nnc_avx512', 'nnc_train_avx2', 'nnc_train_avx512'],
       'sources': [
         'native/addon/addon.cc',
+        'native/addon/jobs.cc',
         'native/core/xxhash64.cc',
         'native/core/model.cc',
         'native/core/cpu_features.cc',

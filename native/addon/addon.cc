@@ -3,9 +3,9 @@
 // Rule: no C++ exception may cross into JS or abort the process. Every entry
 // point runs its body through guard(), which turns nnc::Error into a plain JS
 // Error with .code = 'ERR_NNC_…', std::bad_alloc into ERR_NNC_INTERNAL "out of
-// memory", and anything else into ERR_NNC_INTERNAL. Async workers catch in
-// Execute() (off the main thread) and build the JS error in OnError() (on
-// it). Argument checks here are the last line of defence; the TypeScript
+// memory", and anything else into ERR_NNC_INTERNAL. Async jobs (jobs.h)
+// catch in Execute() (off the main thread) and build the JS error in
+// Complete() (on it). Argument checks here are the last line of defence; the TypeScript
 // layer (src/engine/cpu.ts) validates first with the project's message format.
 #include <napi.h>
 
@@ -22,6 +22,7 @@
 #include "../core/kernels.h"
 #include "../core/model.h"
 #include "../core/xxhash64.h"
+#include "jobs.h"
 
 // The trainer's binding (native/addon/train_binding.cc).
 void RegisterTrain(Napi::Env env, Napi::Object exports);
@@ -215,106 +216,110 @@ Napi::Value Xxh64(const Napi::CallbackInfo& info) {
 
 // ---- async entry points -----------------------------------------------------------
 //
-// Inputs are read in place (no copy): the worker holds references to the
-// input Uint8Array and the model object until it is destroyed, so neither can
-// be collected while the thread pool reads them. Callers must not modify the
-// input while the call is in flight.
+// The jobs run on the addon's own threads (jobs.h), not on libuv's pool.
+// The input is copied into the job when it is queued: the caller may reuse
+// or change its buffer as soon as the call returns (the sync calls read in
+// place, since their caller is blocked). The job holds the model through
+// its shared_ptr, so the JS model object may be collected meanwhile.
 //
 // Each call returns a cancel function. Calling it sets a flag that the frame
 // code polls between batches (native/core/frame.h, CancelFlag): the job stops
 // within one batch on every thread and calls back with an ABORT_ERR error,
-// and its buffers are freed before the callback runs. Cancelling a finished
-// job does nothing.
+// and its buffers are freed before the callback's promise reactions run.
+// Cancelling a finished job does nothing.
 
 // Frame jobs queued or running (for tests: after every callback ran, 0).
 std::atomic<int64_t> gActiveJobs{0};
 
-class FrameWorker : public Napi::AsyncWorker {
+class FrameJob : public nnc_addon::Job {
  public:
-  FrameWorker(Napi::Function cb, Napi::Value modelObj, std::shared_ptr<const nnc::Model> model, Napi::Value input,
-              Bytes bytes, bool compress, uint32_t lane, int threads, nnc::Simd simd)
-      : Napi::AsyncWorker(cb, "nnc-native"),
+  FrameJob(Napi::Env env, Napi::Function cb, std::shared_ptr<const nnc::Model> model, Bytes bytes, bool compress,
+           uint32_t lane, int threads, nnc::Simd simd)
+      : nnc_addon::Job(env, "nnc-native"),
+        callback_(Napi::Persistent(cb)),
         model_(std::move(model)),
-        bytes_(bytes),
+        input_(bytes.data, bytes.data + bytes.len),
         compress_(compress),
         lane_(lane),
         threads_(threads),
         simd_(simd),
         cancel_(std::make_shared<nnc::CancelFlag>(false)) {
-    if (modelObj.IsObject()) modelRef_ = Napi::Persistent(modelObj.As<Napi::Object>());
-    inputRef_ = Napi::Persistent(input.As<Napi::Object>());
     ++gActiveJobs;
   }
-  ~FrameWorker() override { --gActiveJobs; }
+  ~FrameJob() override { --gActiveJobs; }
 
   std::shared_ptr<nnc::CancelFlag> cancelFlag() const { return cancel_; }
 
-  void Execute() override {
+  void Execute() noexcept override {
     try {
-      out_ = compress_ ? nnc::compressFrame(*model_, bytes_.data, bytes_.len, lane_, threads_, simd_, cancel_.get())
-                       : nnc::decompressFrame(model_.get(), bytes_.data, bytes_.len, threads_, simd_, cancel_.get());
+      out_ = compress_ ? nnc::compressFrame(*model_, input_.data(), input_.size(), lane_, threads_, simd_, cancel_.get())
+                       : nnc::decompressFrame(model_.get(), input_.data(), input_.size(), threads_, simd_, cancel_.get());
     } catch (const nnc::Error& e) {
-      code_ = nnc::codeString(e.code());
-      SetError(e.message());
+      fail(nnc::codeString(e.code()), e.message());
     } catch (const std::bad_alloc&) {
-      code_ = "ERR_NNC_INTERNAL";
-      SetError("out of memory in the cpu engine; use smaller frames or fewer threads");
+      fail("ERR_NNC_INTERNAL", "out of memory in the cpu engine; use smaller frames or fewer threads");
     } catch (const std::exception& e) {
-      code_ = "ERR_NNC_INTERNAL";
-      SetError(std::string("internal error in the cpu engine: ") + e.what());
+      fail("ERR_NNC_INTERNAL", std::string("internal error in the cpu engine: ") + e.what());
     } catch (...) {
-      code_ = "ERR_NNC_INTERNAL";
-      SetError("internal error in the cpu engine (unknown exception)");
+      fail("ERR_NNC_INTERNAL", "internal error in the cpu engine (unknown exception)");
     }
+    // Done with the input: free it now rather than when JS gets to the result.
+    std::vector<uint8_t>().swap(input_);
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    Napi::Value buf;
-    try {
-      buf = toBuffer(env, std::move(out_));
-    } catch (const Napi::Error& e) {
-      Callback().Call({e.Value()});
-      return;
-    } catch (...) {
-      Callback().Call({makeError(env, "ERR_NNC_INTERNAL", "out of memory creating the result buffer").Value()});
-      return;
-    }
-    Callback().Call({env.Null(), buf});
-  }
+  void Cancel() noexcept override { cancel_->store(true, std::memory_order_relaxed); }
 
-  void OnError(const Napi::Error& e) override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    Napi::Error err = makeError(env, code_, e.Message());
-    Callback().Call({err.Value()});
+  void Complete(Napi::Env env) override {
+    Napi::Value arg0 = env.Null(), arg1 = env.Undefined();
+    if (code_) {
+      arg0 = makeError(env, code_, message_).Value();
+    } else {
+      try {
+        arg1 = toBuffer(env, std::move(out_));
+      } catch (const Napi::Error& e) {
+        arg0 = e.Value();
+      } catch (...) {
+        arg0 = makeError(env, "ERR_NNC_INTERNAL", "out of memory creating the result buffer").Value();
+      }
+    }
+    Napi::Function cb = callback_.Value();
+    callback_.Reset();
+    cb.Call({arg0, arg1});
   }
 
  private:
+  void fail(const char* code, std::string message) noexcept {
+    code_ = code;
+    try {
+      message_ = std::move(message);
+    } catch (...) {
+    }
+  }
+
+  Napi::FunctionReference callback_;
   std::shared_ptr<const nnc::Model> model_;
-  Napi::ObjectReference modelRef_, inputRef_;
-  Bytes bytes_;
+  std::vector<uint8_t> input_;
   bool compress_;
   uint32_t lane_;
   int threads_;
   nnc::Simd simd_;
   std::shared_ptr<nnc::CancelFlag> cancel_;
   std::vector<uint8_t> out_;
-  const char* code_ = "ERR_NNC_INTERNAL";
+  const char* code_ = nullptr;  // set: the job failed with this code and message_
+  std::string message_;
 };
 
-// Queue the worker; return the JS cancel function (it owns a reference to
-// the flag, so it stays valid after the worker is gone).
-Napi::Value queueWithCancel(Napi::Env env, FrameWorker* w) {
-  std::shared_ptr<nnc::CancelFlag> flag = w->cancelFlag();
+// Queue the job; return the JS cancel function (it owns a reference to the
+// flag, so it stays valid after the job is gone).
+Napi::Value queueWithCancel(Napi::Env env, std::unique_ptr<FrameJob> job) {
+  std::shared_ptr<nnc::CancelFlag> flag = job->cancelFlag();
   Napi::Function cancel = Napi::Function::New(
       env, [flag](const Napi::CallbackInfo& info) -> Napi::Value {
         flag->store(true, std::memory_order_relaxed);
         return info.Env().Undefined();
       },
       "cancel");
-  w->Queue();
+  nnc_addon::queueJob(env, std::move(job));
   return cancel;
 }
 
@@ -327,7 +332,7 @@ Napi::Value CompressFrameAsync(const Napi::CallbackInfo& info) {
     const int threads = static_cast<int>(intArg(info[3], "threads", 0, 1024));
     const nnc::Simd simd = simdArg(info[4]);
     Napi::Function cb = callbackArg(info[5]);
-    return queueWithCancel(env, new FrameWorker(cb, info[0], m->model, info[1], c, true, lane, threads, simd));
+    return queueWithCancel(env, std::make_unique<FrameJob>(env, cb, m->model, c, true, lane, threads, simd));
   });
 }
 
@@ -339,7 +344,7 @@ Napi::Value DecompressFrameAsync(const Napi::CallbackInfo& info) {
     const int threads = static_cast<int>(intArg(info[2], "threads", 0, 1024));
     const nnc::Simd simd = simdArg(info[3]);
     Napi::Function cb = callbackArg(info[4]);
-    return queueWithCancel(env, new FrameWorker(cb, info[0], m ? m->model : nullptr, info[1], f, false, 0, threads, simd));
+    return queueWithCancel(env, std::make_unique<FrameJob>(env, cb, m ? m->model : nullptr, f, false, 0, threads, simd));
   });
 }
 
@@ -351,6 +356,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->modelCtor = Napi::Persistent(NativeModel::Define(env));
   env.SetInstanceData<AddonData>(data);  // freed by node-addon-api at env teardown
+  try {
+    nnc_addon::installJobRunner(env);
+  } catch (const nnc::Error& e) {
+    throw makeError(env, nnc::codeString(e.code()), e.message());
+  }
   exports.Set("NativeModel", data->modelCtor.Value());
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
   exports.Set("compressFrame", Napi::Function::New(env, CompressFrame, "compressFrame"));

@@ -15,9 +15,10 @@
 // ERR_NNC_UNSUPPORTED, ERR_NNC_INTERNAL; ERR_NNC_BUSY while an async call is
 // in flight; ABORT_ERR for a cancelled evaluate / activationStats). Every
 // argument is checked before anything is allocated. The long calls run on
-// the libuv pool (the trainer's own threads under it) and never block the
-// event loop; the worker holds a reference to the JS object so it cannot be
-// collected mid-call, and every other method refuses to run meanwhile.
+// the addon's job threads (jobs.h; the trainer's own threads under them),
+// never on libuv's pool, and never block the event loop; the job holds a
+// reference to the JS object so it cannot be collected mid-call, and every
+// other method refuses to run meanwhile.
 #include <napi.h>
 
 #include <atomic>
@@ -25,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
@@ -32,6 +34,7 @@
 #include "../core/cpu_features.h"
 #include "../core/errors.h"
 #include "../train/trainer.h"
+#include "jobs.h"
 
 namespace {
 
@@ -498,7 +501,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
 
 // ---- async calls ------------------------------------------------------------------
 
-// Marks the wrapper busy for the worker's lifetime and keeps it alive.
+// Marks the wrapper busy for the job's lifetime and keeps it alive.
 class Lease {
  public:
   Lease(TrainerWrap* w, const Napi::Object& self) : w_(w), ref_(Napi::Persistent(self)) {
@@ -513,45 +516,53 @@ class Lease {
   Napi::ObjectReference ref_;
 };
 
-struct Progress {
-  uint64_t done, total;
-  double bits;
+struct EpochProgress {
+  uint64_t done = 0, total = 0;
+  double bits = 0;
 };
 
-class EpochWorker : public Napi::AsyncProgressWorker<Progress> {
+class EpochJob : public nnc_addon::Job {
  public:
-  EpochWorker(Napi::Env env, TrainerWrap* w, const Napi::Object& self, tr::EpochOptions o, Napi::Value onProgress)
-      : Napi::AsyncProgressWorker<Progress>(env, "nnc-train-epoch"),
+  EpochJob(Napi::Env env, TrainerWrap* w, const Napi::Object& self, tr::EpochOptions o, Napi::Value onProgress)
+      : nnc_addon::Job(env, "nnc-train-epoch"),
         deferred_(Napi::Promise::Deferred::New(env)),
         lease_(w, self),
         opts_(o) {
     if (onProgress.IsFunction()) progress_ = Napi::Persistent(onProgress.As<Napi::Function>());
+    report_ = !progress_.IsEmpty();
   }
   Napi::Promise promise() { return deferred_.Promise(); }
 
-  void Execute(const ExecutionProgress& p) override {
+  void Execute() noexcept override {
     try {
-      const bool report = !progress_.IsEmpty();
       result_ = lease_.w()->trainer().trainEpoch(
           opts_,
           [&](uint64_t done, uint64_t total, double bits) {
-            if (report) {
-              const Progress pr{done, total, bits};
-              p.Send(&pr, 1);
+            if (!report_) return;
+            {
+              std::lock_guard<std::mutex> lk(latestMu_);
+              latest_ = {done, total, bits};
             }
+            notifyProgress();
           },
           &lease_.w()->cancel);
     } catch (...) {
+      failed_ = true;
       classify(&code_, &msg_);
-      SetError(msg_);
     }
   }
 
-  void OnProgress(const Progress* data, size_t count) override {
-    if (!count || progress_.IsEmpty() || !callbackError_.IsEmpty()) return;
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    const Progress& pr = data[count - 1];
+  void Cancel() noexcept override { lease_.w()->cancel = true; }
+
+  // Calls onProgress with the latest report (reports that arrive faster
+  // than the JS thread takes them are coalesced).
+  void Progress(Napi::Env env) override {
+    if (progress_.IsEmpty() || !callbackError_.IsEmpty()) return;
+    EpochProgress pr;
+    {
+      std::lock_guard<std::mutex> lk(latestMu_);
+      pr = latest_;
+    }
     try {
       progress_.Call({Napi::Number::New(env, double(pr.done)), Napi::Number::New(env, double(pr.total)),
                       Napi::Number::New(env, pr.bits)});
@@ -562,11 +573,13 @@ class EpochWorker : public Napi::AsyncProgressWorker<Progress> {
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
+  void Complete(Napi::Env env) override {
     if (!callbackError_.IsEmpty()) {
       deferred_.Reject(callbackError_.Value());
+      return;
+    }
+    if (failed_) {
+      deferred_.Reject(trainError(env, code_, msg_).Value());
       return;
     }
     const tr::Trainer& t = lease_.w()->trainer();
@@ -580,29 +593,27 @@ class EpochWorker : public Napi::AsyncProgressWorker<Progress> {
     deferred_.Resolve(o);
   }
 
-  void OnError(const Napi::Error&) override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    deferred_.Reject(trainError(env, code_, msg_).Value());
-  }
-
  private:
   Napi::Promise::Deferred deferred_;
   Lease lease_;
   tr::EpochOptions opts_;
   Napi::FunctionReference progress_;
+  bool report_ = false;
+  std::mutex latestMu_;
+  EpochProgress latest_;
   Napi::Reference<Napi::Value> callbackError_;
   tr::EpochResult result_;
+  bool failed_ = false;
   const char* code_ = "ERR_NNC_INTERNAL";
   std::string msg_;
 };
 
-// evaluate / activationStats: a forward-only pass on the pool.
-class ForwardWorker : public Napi::AsyncWorker {
+// evaluate / activationStats: a forward-only pass on a job thread.
+class ForwardJob : public nnc_addon::Job {
  public:
   enum Kind { kEvaluate, kStats };
-  ForwardWorker(Napi::Env env, TrainerWrap* w, const Napi::Object& self, Kind kind, bool valid, uint64_t maxSamples)
-      : Napi::AsyncWorker(env, "nnc-train-forward"),
+  ForwardJob(Napi::Env env, TrainerWrap* w, const Napi::Object& self, Kind kind, bool valid, uint64_t maxSamples)
+      : nnc_addon::Job(env, "nnc-train-forward"),
         deferred_(Napi::Promise::Deferred::New(env)),
         lease_(w, self),
         kind_(kind),
@@ -610,20 +621,24 @@ class ForwardWorker : public Napi::AsyncWorker {
         max_(maxSamples) {}
   Napi::Promise promise() { return deferred_.Promise(); }
 
-  void Execute() override {
+  void Execute() noexcept override {
     try {
       tr::Trainer& t = lease_.w()->trainer();
       if (kind_ == kEvaluate) bits_ = t.evaluate(valid_, max_, &lease_.w()->cancel);
       else stats_ = t.activationStats(valid_, max_, &lease_.w()->cancel);
     } catch (...) {
+      failed_ = true;
       classify(&code_, &msg_);
-      SetError(msg_);
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
+  void Cancel() noexcept override { lease_.w()->cancel = true; }
+
+  void Complete(Napi::Env env) override {
+    if (failed_) {
+      deferred_.Reject(trainError(env, code_, msg_).Value());
+      return;
+    }
     if (kind_ == kEvaluate) {
       deferred_.Resolve(Napi::Number::New(env, bits_));
       return;
@@ -648,12 +663,6 @@ class ForwardWorker : public Napi::AsyncWorker {
     deferred_.Resolve(o);
   }
 
-  void OnError(const Napi::Error&) override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    deferred_.Reject(trainError(env, code_, msg_).Value());
-  }
-
  private:
   Napi::Promise::Deferred deferred_;
   Lease lease_;
@@ -662,9 +671,18 @@ class ForwardWorker : public Napi::AsyncWorker {
   uint64_t max_;
   double bits_ = 0;
   tr::ActivationStats stats_;
+  bool failed_ = false;
   const char* code_ = "ERR_NNC_INTERNAL";
   std::string msg_;
 };
+
+// Queues the job; returns its promise.
+template <class J>
+Napi::Value queued(Napi::Env env, std::unique_ptr<J> job) {
+  Napi::Promise p = job->promise();
+  nnc_addon::queueJob(env, std::move(job));
+  return p;
+}
 
 Napi::Value TrainerWrap::TrainEpoch(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
@@ -682,10 +700,7 @@ Napi::Value TrainerWrap::TrainEpoch(const Napi::CallbackInfo& info) {
     if (!info[1].IsUndefined() && !info[1].IsFunction()) badArg("onProgress", "a function", describe(info[1]));
     if (trainer_->trainSize() == 0)
       badArg("training data", "a non-empty training set (call setData first)", "an empty set");
-    auto* w = new EpochWorker(env, this, Value(), eo, info[1]);
-    Napi::Promise p = w->promise();
-    w->Queue();
-    return p;
+    return queued(env, std::make_unique<EpochJob>(env, this, Value(), eo, info[1]));
   });
 }
 
@@ -697,10 +712,7 @@ Napi::Value TrainerWrap::Evaluate(const Napi::CallbackInfo& info) {
     const uint64_t n = countArg(info[1], "maxSamples");
     if ((valid ? trainer_->validSize() : trainer_->trainSize()) == 0)
       badArg("which", "a non-empty data set", valid ? "'valid' (empty)" : "'train' (empty)");
-    auto* w = new ForwardWorker(env, this, Value(), ForwardWorker::kEvaluate, valid, n);
-    Napi::Promise p = w->promise();
-    w->Queue();
-    return p;
+    return queued(env, std::make_unique<ForwardJob>(env, this, Value(), ForwardJob::kEvaluate, valid, n));
   });
 }
 
@@ -712,10 +724,7 @@ Napi::Value TrainerWrap::ActivationStats(const Napi::CallbackInfo& info) {
     const bool valid = whichArg(info[1]);
     if ((valid ? trainer_->validSize() : trainer_->trainSize()) == 0)
       badArg("which", "a non-empty data set", valid ? "'valid' (empty)" : "'train' (empty)");
-    auto* w = new ForwardWorker(env, this, Value(), ForwardWorker::kStats, valid, n);
-    Napi::Promise p = w->promise();
-    w->Queue();
-    return p;
+    return queued(env, std::make_unique<ForwardJob>(env, this, Value(), ForwardJob::kStats, valid, n));
   });
 }
 
