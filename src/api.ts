@@ -7,7 +7,7 @@ import { ErrorCodes, NncError, invalidArg } from './errors.js';
 import { ArchiveTally, storedChecksum, walkArchive } from './format/archive.js';
 import type { FrameHeader } from './format/frame.js';
 import {
-  type CodecOptions, type CompressOptions, type Resolved, modelForFrame, modelOf, resolveOptions, throwIfAborted, toBytes,
+  type CodecOptions, type CompressOptions, type Resolved, explainChecksum, modelForFrame, modelOf, resolveOptions, throwIfAborted, toBytes,
 } from './options.js';
 
 function frames(input: Uint8Array, frameSize: number): Uint8Array[] {
@@ -53,10 +53,14 @@ function framesToDecode(data: Uint8Array, r: Resolved): Iterable<{ bytes: Uint8A
   return walkArchive(data);
 }
 
-/** Name the frame an engine's error came from (engines see one frame and know no offsets). */
-export function atFrame(e: unknown, at: number): unknown {
-  if (e instanceof NncError && e.code !== ErrorCodes.ABORTED && !e.message.includes('frame at byte ')) {
-    e.message = `${e.message} (frame at byte ${at})`;
+/**
+ * Say which frame an engine's error came from (engines see one frame and know
+ * no offsets) and, for a checksum failure, that a same-ID model is possible.
+ */
+export function atFrame(e: unknown, f: { at: number; header: FrameHeader }): unknown {
+  if (e instanceof NncError && e.code !== ErrorCodes.ABORTED) {
+    explainChecksum(e, f.header);
+    if (!e.message.includes('frame at byte ')) e.message = `${e.message} (frame at byte ${f.at})`;
     if (e.stack) e.stack = e.stack.replace(/^[^\n]*/, `${e.name} [${e.code}]: ${e.message}`);
   }
   return e;
@@ -77,7 +81,7 @@ export function decompressSync(input: Uint8Array | ArrayBuffer, opts?: CodecOpti
     try {
       out.push(r.engine.decompressFrame(modelForFrame(r, f.header), f.bytes, r));
     } catch (e) {
-      throw atFrame(e, f.at);
+      throw atFrame(e, f);
     }
   }
   return concat(out);
@@ -112,7 +116,7 @@ export async function decompress(input: Uint8Array | ArrayBuffer, opts?: CodecOp
       try {
         out.push(await r.engine.decompressFrameAsync(modelForFrame(r, f.header), f.bytes, r));
       } catch (e) {
-        throw atFrame(e, f.at);
+        throw atFrame(e, f);
       }
     }
     return concat(out);

@@ -197,7 +197,7 @@ export function createDecompressStream(opts?: CodecOptions): Transform {
         try {
           out = await r.engine.decompressFrameAsync(modelForFrame(r, header), bytes, { threads: r.threads, signal: io.signal });
         } catch (e) {
-          throw atFrame(e, at);
+          throw atFrame(e, { at, header });
         }
         consume(n);
         await io.push(out);
