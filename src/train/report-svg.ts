@@ -200,7 +200,7 @@ export function familySvg(p: PlotInput): string {
   if (p.fit) {
     const b = p.fit.b;
     entry(`<line x1="${lgX}" y1="@Y" x2="${lgX + 24}" y2="@Y" stroke="#c33" stroke-width="1.5" stroke-dasharray="3 3"/>`,
-      'fit: a + b·ln(parameters)', `${p.fit.a.toFixed(3)} ${b < 0 ? '−' : '+'} ${Math.abs(b).toFixed(4)}·ln N, R² = ${p.fit.r2.toFixed(3)}`);
+      'fit: a + b·ln(parameters)', `${p.fit.a.toFixed(3).replace('-', '−')} ${b < 0 ? '−' : '+'} ${Math.abs(b).toFixed(4)}·ln N`, `R² = ${p.fit.r2.toFixed(3)}`);
   }
   p.references.forEach((r, i) => {
     entry(`<line x1="${lgX}" y1="@Y" x2="${lgX + 24}" y2="@Y" stroke="${refStyle[i % 3]}" stroke-width="1.5" stroke-dasharray="8 4"/>`,
