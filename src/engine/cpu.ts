@@ -4,7 +4,8 @@
  * prebuilds/). Same frames as the ts reference, byte for byte; the SIMD level
  * (scalar, avx2, avx512) is picked at run time and can be forced with the
  * `simd` option of createCpuEngine or the NNC_SIMD environment variable, so
- * every variant can be compared on one machine.
+ * every variant can be compared on one machine. An NNC_SIMD this machine
+ * cannot honour is an error (ERR_NNC_INVALID_ARG), never a fallback.
  *
  * Nothing here throws at import or load time: loadCpuEngine() returns
  * `{ error }` saying why the addon could not be used and what to do.
@@ -103,6 +104,32 @@ function checkSimd(a: NativeAddon, simd: unknown, name: string): SimdLevel {
   return simd as SimdLevel;
 }
 
+/**
+ * NNC_SIMD, checked: undefined when unset or empty, else a level this
+ * machine has. Anything else is ERR_NNC_INVALID_ARG, never a silent
+ * fallback: a typo would otherwise measure or ship the wrong kernels.
+ */
+export function simdFromEnv(f: CpuFeatures): SimdLevel | undefined {
+  const v = process.env.NNC_SIMD;
+  if (v === undefined || v === '') return undefined;
+  const here = ['scalar', ...(f.avx2 ? ['avx2'] : []), ...(f.avx512 ? ['avx512'] : [])];
+  const listed = here.map((l) => `'${l}'`).join(', ');
+  if (!SIMD_LEVELS.includes(v as SimdLevel)) {
+    throw new NncError(
+      ErrorCodes.INVALID_ARG,
+      `${invalidArg('NNC_SIMD', "'scalar', 'avx2', 'avx512' or 'auto'", v).message}; ` +
+        `this CPU has ${listed} (unset NNC_SIMD to use the best, ${f.best})`,
+    );
+  }
+  if (v !== 'auto' && !here.includes(v)) {
+    throw new NncError(
+      ErrorCodes.INVALID_ARG,
+      `NNC_SIMD is "${v}" but this CPU (or build) lacks ${v}; accepted here: ${listed} or 'auto' (unset NNC_SIMD to use the best, ${f.best})`,
+    );
+  }
+  return v as SimdLevel;
+}
+
 function checkBytes(v: unknown, name: string): Uint8Array {
   if (!(v instanceof Uint8Array)) throw invalidArg(name, 'a Uint8Array', v);
   return v;
@@ -174,7 +201,9 @@ function runAsync(start: (cb: Callback) => Cancel, signal: AbortSignal | undefin
 
 /**
  * A cpu engine bound to one SIMD level (default: NNC_SIMD, else 'auto').
- * Throws NncError when the addon does not load or the level is unavailable.
+ * Throws NncError when the addon does not load (ERR_NNC_ENGINE_UNAVAILABLE),
+ * the `simd` option asks for a missing level (ERR_NNC_UNSUPPORTED) or
+ * NNC_SIMD is invalid here (ERR_NNC_INVALID_ARG).
  */
 export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
   readonly simd: SimdLevel;
@@ -182,8 +211,7 @@ export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
 } {
   const { addon: a, error } = loadAddon();
   if (!a) throw new NncError(ErrorCodes.ENGINE_UNAVAILABLE, `engine 'cpu' cannot load: ${error}`);
-  const fromEnv = opts.simd === undefined && process.env.NNC_SIMD !== undefined && process.env.NNC_SIMD !== '';
-  const simd = checkSimd(a, fromEnv ? process.env.NNC_SIMD : (opts.simd ?? 'auto'), fromEnv ? 'NNC_SIMD' : 'simd');
+  const simd = opts.simd !== undefined ? checkSimd(a, opts.simd, 'simd') : (simdFromEnv(a.cpuFeatures()) ?? 'auto');
 
   return {
     name: 'cpu',
@@ -254,13 +282,16 @@ export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
 
 /**
  * The cpu engine for engine selection (src/engine/select.ts). Never throws:
- * `error` says why the engine is unavailable and what to do.
+ * `error` says why the engine is unavailable and what to do; `invalid` is
+ * set when the reason is a setting (an invalid NNC_SIMD), which selection
+ * reports as an error instead of falling back to another engine.
  */
-export function loadCpuEngine(opts: { simd?: SimdLevel } = {}): { engine?: Engine; error?: string } {
+export function loadCpuEngine(opts: { simd?: SimdLevel } = {}): { engine?: Engine; error?: string; invalid?: boolean } {
   try {
     return { engine: createCpuEngine(opts) };
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
-    return { error: msg.replace(/^engine 'cpu' cannot load: /, '') };
+    const invalid = (e as { code?: string })?.code === ErrorCodes.INVALID_ARG;
+    return { error: msg.replace(/^engine 'cpu' cannot load: /, ''), ...(invalid ? { invalid } : {}) };
   }
 }
