@@ -143,4 +143,27 @@ describe.skipIf(!cpu.available)(`native jobs${cpu.available ? '' : ` (skipped: $
     const data = generatedText(50_000, 51);
     expect((await decompress(await compress(data, { engine: 'cpu' }), { engine: 'cpu' })).equals(Buffer.from(data))).toBe(true);
   });
+
+  it('terminating a worker_thread during a trainer epoch is prompt and clean', async () => {
+    const worker = new Worker(`${LOAD_ADDON}
+      const { parentPort } = require('node:worker_threads');
+      const t = new addon.Trainer({ k: 6, E: 6, hidden: [48, 32], seed: 7, threads: 2, batch: 512, microBatch: 256, laneSize: 4096 });
+      t.setData([text(4 << 20)], [text(20000)]);
+      let reported = false;
+      t.trainEpoch({}, () => { if (!reported) parentPort.postMessage('progress'); reported = true; })
+        .then(() => parentPort.postMessage('finished'));
+    `, { eval: true });
+    const messages: unknown[] = [];
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (m) => {
+        messages.push(m);
+        resolve();
+      });
+      worker.on('error', reject);
+    });
+    const t0 = performance.now();
+    expect(await worker.terminate()).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(messages).toEqual(['progress']);
+  });
 });
