@@ -6,6 +6,7 @@
 
 namespace nnc {
 
+inline uint16_t rd16(const uint8_t* q) { return static_cast<uint16_t>(q[0] | (q[1] << 8)); }
 inline uint32_t rd32(const uint8_t* q) {
   return static_cast<uint32_t>(q[0]) | (static_cast<uint32_t>(q[1]) << 8) | (static_cast<uint32_t>(q[2]) << 16) |
          (static_cast<uint32_t>(q[3]) << 24);

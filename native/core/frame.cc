@@ -205,7 +205,7 @@ FrameHeader parseFrameHeader(const uint8_t* frame, size_t len, bool requireWhole
   FrameHeader h;
   h.version = frame[4];
   h.method = frame[5];
-  const uint16_t flags = static_cast<uint16_t>(frame[6] | (frame[7] << 8));
+  const uint16_t flags = rd16(frame + 6);
   if (h.version != kFrameVersion && h.version != kLegacyFrameVersion)
     fail(Code::Unsupported, "frame version " + std::to_string(h.version) +
                                 " is not supported (this nnc-native reads versions 1 and 2); upgrade nnc-native");

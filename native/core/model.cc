@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "bytes.h"
 #include "errors.h"
 #include "xxhash64.h"
 
@@ -28,12 +29,8 @@ class Reader {
     return r;
   }
   uint8_t u8() { return *take(1); }
-  uint16_t u16() { const uint8_t* q = take(2); return static_cast<uint16_t>(q[0] | (q[1] << 8)); }
-  uint32_t u32() {
-    const uint8_t* q = take(4);
-    return static_cast<uint32_t>(q[0]) | (static_cast<uint32_t>(q[1]) << 8) | (static_cast<uint32_t>(q[2]) << 16) |
-           (static_cast<uint32_t>(q[3]) << 24);
-  }
+  uint16_t u16() { return rd16(take(2)); }
+  uint32_t u32() { return rd32(take(4)); }
   size_t offset() const { return off_; }
 
  private:
@@ -41,11 +38,6 @@ class Reader {
   size_t n_;
   size_t off_ = 0;
 };
-
-inline uint32_t rd32(const uint8_t* q) {
-  return static_cast<uint32_t>(q[0]) | (static_cast<uint32_t>(q[1]) << 8) | (static_cast<uint32_t>(q[2]) << 16) |
-         (static_cast<uint32_t>(q[3]) << 24);
-}
 
 [[noreturn]] void bad(const std::string& what) {
   fail(Code::BadModel, "invalid model file: " + what + "; the file is not a valid .nncm model (re-export or re-download it)");
@@ -248,11 +240,11 @@ std::shared_ptr<const Model> parseModel(const uint8_t* data, size_t len) {
   if (len < 24) bad("it is " + std::to_string(len) + " bytes, shorter than the 24-byte minimum");
   static const uint8_t kMagic[4] = {0x89, 'N', 'C', 'M'};
   if (std::memcmp(data, kMagic, 4) != 0) bad("wrong magic (not an nnc model)");
-  const uint16_t version = static_cast<uint16_t>(data[4] | (data[5] << 8));
+  const uint16_t version = rd16(data + 4);
   if (version != 1)
     fail(Code::Unsupported, "model format version " + std::to_string(version) +
                                 " is newer than this nnc-native supports (1); upgrade nnc-native");
-  const uint16_t flags = static_cast<uint16_t>(data[6] | (data[7] << 8));
+  const uint16_t flags = rd16(data + 6);
   if (flags != 0)
     fail(Code::Unsupported, "model flags 0x" + std::to_string(flags) +
                                 " are set but reserved in version 1; this model needs a newer nnc-native");
@@ -263,8 +255,7 @@ std::shared_ptr<const Model> parseModel(const uint8_t* data, size_t len) {
   if (static_cast<uint64_t>(len) != want)
     bad("file is " + std::to_string(len) + " bytes but its header says " + std::to_string(want) +
         (static_cast<uint64_t>(len) < want ? " (truncated)" : " (trailing bytes)"));
-  uint64_t stored = 0;
-  for (int i = 7; i >= 0; --i) stored = (stored << 8) | data[16 + C + J + i];
+  const uint64_t stored = rd64(data + 16 + C + J);
   if (xxh64(data, 16ull + C + J) != stored) bad("checksum mismatch (the file is damaged)");
   // Metadata must be a JSON object (checked after the canonical section,
   // in the same order as the TypeScript reader, so both report alike).

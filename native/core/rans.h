@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "bytes.h"
+
 namespace nnc {
 
 constexpr uint32_t kRansL = 1u << 23;
@@ -45,8 +47,7 @@ class RansDecoder {
   // [2^23, 2^31): the stream is corrupt.
   bool init(const uint8_t* p, const uint8_t* end) {
     if (end - p < 4) return false;
-    x_ = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
-         (static_cast<uint32_t>(p[3]) << 24);
+    x_ = rd32(p);
     p_ = p + 4;
     end_ = end;
     return x_ >= kRansL && x_ < (1u << 31);
