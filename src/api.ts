@@ -87,10 +87,20 @@ export function decompressSync(input: Uint8Array | ArrayBuffer, opts?: CodecOpti
   return concat(out);
 }
 
+/**
+ * Async calls copy their input first: the caller's event loop runs while the
+ * job does, and a caller may reuse or change its buffer then (the sync calls
+ * block the caller and read in place).
+ */
+const ownCopy = (input: Uint8Array | ArrayBuffer | string): Uint8Array => {
+  const data = toBytes(input);
+  return typeof input === 'string' ? data : Uint8Array.prototype.slice.call(data);
+};
+
 export async function compress(input: Uint8Array | ArrayBuffer | string, opts?: CompressOptions): Promise<Buffer> {
   const stack = new Error();
   try {
-    const data = toBytes(input);
+    const data = ownCopy(input);
     const r = resolveOptions(opts);
     const m = modelOf(r).for(r.engine);
     const out: Uint8Array[] = [];
@@ -108,7 +118,7 @@ export async function compress(input: Uint8Array | ArrayBuffer | string, opts?: 
 export async function decompress(input: Uint8Array | ArrayBuffer, opts?: CodecOptions): Promise<Buffer> {
   const stack = new Error();
   try {
-    const data = toBytes(input);
+    const data = ownCopy(input);
     const r = resolveOptions(opts);
     const out: Uint8Array[] = [];
     for (const f of framesToDecode(data, r)) {

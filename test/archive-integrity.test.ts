@@ -97,6 +97,17 @@ describe.each(engines)('whole archives (%s engine)', (engine) => {
     expect(nnc.decompressSync(archive, { ...opts, maxOutputLength: 2200 }).length).toBe(2200);
   });
 
+  it('async calls copy their input: the caller may overwrite it as soon as the call returns', async () => {
+    const input = Buffer.from(archive);
+    const pending = nnc.decompress(input, opts);
+    input.fill(0);
+    expect((await pending).equals(data)).toBe(true);
+    const text = Buffer.from(data);
+    const packing = nnc.compress(text, opts);
+    text.fill(0x41);
+    expect((await packing).equals(archive)).toBe(true);
+  });
+
   it('a compress stream whose producer reuses its buffer after each write callback gets a correct archive', async () => {
     const input = Buffer.from(generatedText(5000, 7));
     const chunk = Buffer.alloc(333);
