@@ -6,32 +6,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createCpuEngine, cpuFeatures, loadCpuEngine, type SimdLevel } from '../src/engine/cpu.js';
-import { tsEngine } from '../src/engine/ts/index.js';
-import { Predictor, fillContext } from '../src/engine/ts/predictor.js';
+import { frequencyTable, tsEngine } from '../src/engine/ts/index.js';
 import { randomModel, rng } from '../src/model/random.js';
 import { sampleFromModel } from '../src/model/sample.js';
 import { serializeModel } from '../src/model/format.js';
-import type { ModelTensors } from '../src/model/types.js';
 
 const loaded = loadCpuEngine();
 const feats = cpuFeatures();
 const levels: SimdLevel[] = feats
   ? (['scalar', 'avx2', 'avx512'] as SimdLevel[]).filter((l) => l === 'scalar' || feats[l as 'avx2' | 'avx512'])
   : [];
-
-function tsFrequencies(t: ModelTensors, data: Uint8Array, laneSize: number): Uint32Array {
-  const p = new Predictor(t);
-  const out = new Uint32Array(data.length * p.A);
-  const ctx = new Uint16Array(p.k);
-  const f = new Uint32Array(p.A);
-  for (let i = 0; i < data.length; i++) {
-    const start = Math.floor(i / laneSize) * laneSize;
-    fillContext(p, data, start, i, ctx);
-    p.frequencies(ctx, f);
-    out.set(f, i * p.A);
-  }
-  return out;
-}
 
 describe.skipIf(!loaded.engine)(`cpu engine vs ts reference${loaded.engine ? '' : ` (skipped: ${loaded.error})`}`, () => {
   it('reports CPU features', () => {
@@ -58,7 +42,7 @@ describe.skipIf(!loaded.engine)(`cpu engine vs ts reference${loaded.engine ? '' 
         const data =
           seed % 2 ? sampleFromModel(t, n, seed, laneSize) : Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
         const nf = cpu.frequencies(cm, data.subarray(0, 400), laneSize);
-        expect(Buffer.from(nf.buffer).equals(Buffer.from(tsFrequencies(t, data.subarray(0, 400), laneSize).buffer))).toBe(true);
+        expect(Buffer.from(nf.buffer).equals(Buffer.from(frequencyTable(tm, data.subarray(0, 400), laneSize).buffer))).toBe(true);
         const a = tsEngine.compressFrame(tm, data, { laneSize, threads: 1 });
         for (const threads of [1, 2]) {
           const b = cpu.compressFrame(cm, data, { laneSize, threads });

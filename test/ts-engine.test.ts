@@ -3,8 +3,8 @@
  * reference's own invariants (frequencies sum to 2^16, each ≥ 1).
  */
 import { describe, expect, it } from 'vitest';
-import { tsEngine } from '../src/engine/ts/index.js';
-import { Predictor } from '../src/engine/ts/predictor.js';
+import { frequencyTable, tsEngine } from '../src/engine/ts/index.js';
+import { Predictor, fillContext } from '../src/engine/ts/predictor.js';
 import { FRAME_OVERHEAD, parseFrameHeader } from '../src/format/frame.js';
 import { makeRandomModel, modelData, randomBytes, rng } from './helpers.js';
 
@@ -30,6 +30,44 @@ describe('ts engine', () => {
         expect(f.reduce((a, b) => a + b, 0)).toBe(65536);
         expect(Math.min(...f)).toBeGreaterThanOrEqual(1);
       }
+    }
+  });
+
+  it('the context model holds the FORMAT.md 2.1 context at every position, lanes included', () => {
+    const p = new Predictor(tm.tensors);
+    const data = Uint8Array.from(randomBytes(300, 4), (b, i) => (i % 3 ? tm.tensors.alphabet[b % 60] : b));
+    const want = new Uint16Array(p.k);
+    for (const laneSize of [1, 5, 37, 300]) {
+      const cm = p.newContext();
+      for (let i = 0; i < data.length; i++) {
+        if (i % laneSize === 0) cm.reset();
+        fillContext(p, data, i - (i % laneSize), i, want);
+        expect([...cm.inputs()]).toEqual([...want]);
+        cm.push(data[i]);
+      }
+      // The engine's table is the spec's: frequencies of each position's context.
+      const table = frequencyTable(em, data, laneSize);
+      const f = new Uint32Array(p.A);
+      for (let i = 0; i < data.length; i++) {
+        fillContext(p, data, i - (i % laneSize), i, want);
+        p.frequencies(want, f);
+        expect([...table.subarray(i * p.A, (i + 1) * p.A)]).toEqual([...f]);
+      }
+    }
+    expect(() => frequencyTable(em, data, 0)).toThrow(expect.objectContaining({ code: 'ERR_NNC_INVALID_ARG' }));
+  });
+
+  it('frequencies are the steps logits → mix (identity in v1) → frequenciesOf', () => {
+    const p = new Predictor(tm.tensors);
+    const r = rng(3);
+    const f = new Uint32Array(p.A), g = new Uint32Array(p.A);
+    for (let n = 0; n < 20; n++) {
+      const ctx = Uint16Array.from({ length: p.k }, () => Math.floor(r() * (p.A + 1)));
+      p.frequencies(ctx, f);
+      const z = Float64Array.from(p.logits(ctx));
+      expect(p.mix(z)).toBe(z);
+      p.frequenciesOf(z, g);
+      expect([...g]).toEqual([...f]);
     }
   });
 

@@ -3,7 +3,7 @@
  * well by construction, so tests exercise the neural path (not the stored
  * fallback) with random models.
  */
-import { Predictor, fillContext } from '../engine/ts/predictor.js';
+import { Predictor } from '../engine/ts/predictor.js';
 import { rng } from './random.js';
 import type { ModelTensors } from './types.js';
 
@@ -12,16 +12,16 @@ export function sampleFromModel(t: ModelTensors, n: number, seed: number, laneSi
   const r = rng(seed);
   const out = new Uint8Array(n);
   const f = new Uint32Array(p.A);
-  const ctx = new Uint16Array(p.k);
+  const cm = p.newContext();
   for (let i = 0; i < n; i++) {
-    const start = i - (i % laneSize);
-    fillContext(p, out, start, i, ctx);
-    p.frequencies(ctx, f);
+    if (i % laneSize === 0) cm.reset();
+    p.frequencies(cm.inputs(), f);
     let u = Math.floor(r() * 65536);
     let s = 0;
     while (u >= f[s]) u -= f[s++];
     // An escape draws a byte outside the alphabet when there is one.
     out[i] = s < p.ESC ? t.alphabet[s] : escapeByte(t.alphabet, r);
+    cm.push(out[i]);
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { compress, decompress } from '../api.js';
 import { loadAddon, loadCpuEngine, type CpuEngineModel } from '../engine/cpu.js';
 import { selectEngine } from '../engine/select.js';
-import { Predictor, fillContext } from '../engine/ts/predictor.js';
+import { frequencyTable, tsEngine } from '../engine/ts/index.js';
 import { DEFAULT_LANE_SIZE } from '../format/frame.js';
 import type { Model } from '../model/model.js';
 
@@ -36,18 +36,7 @@ export function idealBits(model: Model, data: Uint8Array, laneSize = DEFAULT_LAN
   let bits = 0;
   for (let start = 0; start < data.length; start += laneSize) {
     const lane = data.subarray(start, Math.min(data.length, start + laneSize));
-    let f: Uint32Array;
-    if (freqs) {
-      f = freqs((model.for(cpu!) as CpuEngineModel).native, lane, laneSize, 'auto');
-    } else {
-      const p = new Predictor(t);
-      f = new Uint32Array(lane.length * A);
-      const ctx = new Uint16Array(p.k);
-      for (let i = 0; i < lane.length; i++) {
-        fillContext(p, lane, 0, i, ctx);
-        p.frequencies(ctx, f.subarray(i * A, (i + 1) * A));
-      }
-    }
+    const f = freqs ? freqs((model.for(cpu!) as CpuEngineModel).native, lane, laneSize, 'auto') : frequencyTable(model.for(tsEngine), lane, laneSize);
     for (let i = 0; i < lane.length; i++) {
       const s = tokenOf[lane[i]];
       bits += -Math.log2(f[i * A + s] / 65536) + (s === A - 1 ? 8 : 0);

@@ -1,6 +1,8 @@
 /**
  * Frame encoding and decoding for the reference engine (docs/FORMAT.md
  * sections 2.3, 3 and 4.1): lanes, escapes, the stored fallback, checksums.
+ * Every lane is driven through its context model (./context.ts): reset at
+ * the lane start, then inputs → frequencies → code → push at each position.
  */
 import { ErrorCodes, NncError } from '../../errors.js';
 import {
@@ -8,7 +10,7 @@ import {
   frameChecksum, parseFrameHeader, writeFrame,
 } from '../../format/frame.js';
 import { toHex64, xxh64 } from '../../xxhash64.js';
-import { Predictor, fillContext } from './predictor.js';
+import { Predictor } from './predictor.js';
 import { RansDecoder, RansEncoder } from './rans.js';
 
 export interface TsModel {
@@ -19,17 +21,17 @@ export interface TsModel {
 /** Encode one lane: data[start, end). */
 export function encodeLane(p: Predictor, data: Uint8Array, start: number, end: number): Uint8Array {
   const f = new Uint32Array(p.A);
-  const ctx = new Uint16Array(p.k);
+  const cm = p.newContext();
   // Coded symbols in forward order, as (f, c) pairs; an escaped byte adds a raw symbol.
   const syms: number[] = [];
   for (let i = start; i < end; i++) {
-    fillContext(p, data, start, i, ctx);
-    p.frequencies(ctx, f);
+    p.frequencies(cm.inputs(), f);
     const s = p.tokenOf[data[i]];
     let c = 0;
     for (let t = 0; t < s; t++) c += f[t];
     syms.push(f[s], c);
     if (s === p.ESC) syms.push(256, data[i] * 256);
+    cm.push(data[i]);
   }
   const enc = new RansEncoder();
   for (let q = syms.length - 2; q >= 0; q -= 2) enc.put(syms[q], syms[q + 1]);
@@ -39,11 +41,10 @@ export function encodeLane(p: Predictor, data: Uint8Array, start: number, end: n
 /** Decode one lane of `n` bytes into out[start, start+n). */
 export function decodeLane(p: Predictor, stream: Uint8Array, out: Uint8Array, start: number, n: number): void {
   const f = new Uint32Array(p.A);
-  const ctx = new Uint16Array(p.k);
+  const cm = p.newContext();
   const dec = new RansDecoder(stream);
   for (let i = start; i < start + n; i++) {
-    fillContext(p, out, start, i, ctx);
-    p.frequencies(ctx, f);
+    p.frequencies(cm.inputs(), f);
     const slot = dec.peek();
     let s = 0;
     let c = 0;
@@ -56,16 +57,38 @@ export function decodeLane(p: Predictor, stream: Uint8Array, out: Uint8Array, st
     } else {
       out[i] = p.tokenOfInverse(s);
     }
+    cm.push(out[i]);
   }
   dec.finish();
+}
+
+function checkLaneSize(laneSize: number): void {
+  if (!Number.isInteger(laneSize) || laneSize < 1 || laneSize > MAX_LANE_SIZE) {
+    throw new NncError(ErrorCodes.INVALID_ARG, `Expected an integer from 1 to ${MAX_LANE_SIZE} for laneSize but received ${laneSize}`);
+  }
+}
+
+/**
+ * The full frequency table the coder uses for `content` cut into lanes of
+ * `laneSize`: content.length rows of A frequencies (row i = position i), as
+ * the native frequencyTable (native/core/frame.h). For tests and measurement.
+ */
+export function frequencyTable(p: Predictor, content: Uint8Array, laneSize: number): Uint32Array {
+  checkLaneSize(laneSize);
+  const table = new Uint32Array(content.length * p.A);
+  const cm = p.newContext();
+  for (let i = 0; i < content.length; i++) {
+    if (i % laneSize === 0) cm.reset();
+    p.frequencies(cm.inputs(), table.subarray(i * p.A, (i + 1) * p.A));
+    cm.push(content[i]);
+  }
+  return table;
 }
 
 export function compressFrame(m: TsModel, content: Uint8Array, laneSize: number): Uint8Array {
   const N = content.length;
   if (N > MAX_FRAME_CONTENT) throw new NncError(ErrorCodes.INVALID_ARG, `frame content of ${N} bytes exceeds ${MAX_FRAME_CONTENT}`);
-  if (!Number.isInteger(laneSize) || laneSize < 1 || laneSize > MAX_LANE_SIZE) {
-    throw new NncError(ErrorCodes.INVALID_ARG, `Expected an integer from 1 to ${MAX_LANE_SIZE} for laneSize but received ${laneSize}`);
-  }
+  checkLaneSize(laneSize);
   const checksum = xxh64(content);
   if (N > 0) {
     const nLanes = Math.ceil(N / laneSize);

@@ -6,7 +6,7 @@
 import type { DecodeOptions, Engine, EngineModel, FrameOptions } from '../types.js';
 import { parseModel } from '../../model/format.js';
 import { Predictor } from './predictor.js';
-import { compressFrame, decompressFrame, type TsModel } from './frame-codec.js';
+import { compressFrame, decompressFrame, frequencyTable as tableOf, type TsModel } from './frame-codec.js';
 import { runInWorker } from './worker-pool.js';
 
 interface TsEngineModel extends EngineModel, TsModel {
@@ -44,5 +44,14 @@ export const tsEngine: Engine = {
     );
   },
 };
+
+/**
+ * The full frequency table the coder uses (content.length rows of A, row i =
+ * position i) for `content` cut into lanes of `laneSize`: the ts twin of the
+ * cpu engine's `frequencies`. For training evaluation, samples and tests.
+ */
+export function frequencyTable(model: EngineModel, content: Uint8Array, laneSize: number): Uint32Array {
+  return tableOf((model as TsEngineModel).predictor, content, laneSize);
+}
 
 export { predictorOf as loadTsModel };

@@ -3,10 +3,20 @@
  * docs/FORMAT.md section 2.2 step by step. Written for clarity, not speed;
  * every fast engine is checked bit-exact against it.
  *
+ * One position is three steps, each its own method so that format v2 can put
+ * a mixer between the network and the frequencies:
+ *   logits(ctx)           network, FORMAT.md 2.2 steps 1-4 → z[0..A-1]
+ *   mix(z)                mixing: identity in format v1
+ *   frequenciesOf(z, f)   FORMAT.md 2.2 steps 5-7 → f (sum 2^16)
+ * The inputs come from the context-model step (./context.ts).
+ *
  * Arithmetic: all values are integers below 2^53, so JavaScript doubles hold
  * them exactly; products are bounded by the accumulator check done at load.
  */
 import type { ModelTensors } from '../../model/types.js';
+import { TokenContext } from './context.js';
+
+export { fillContext } from './context.js';
 
 export const PROB_BITS = 16;
 export const PROB_TOTAL = 1 << PROB_BITS;
@@ -85,11 +95,25 @@ export class Predictor {
     this.z = new Float64Array(this.A);
   }
 
+  /** A fresh per-lane context model for this predictor (./context.ts). */
+  newContext(): TokenContext {
+    return new TokenContext(this);
+  }
+
   /**
    * Frequencies for one position. `ctx[j]` is the token j+1 bytes back
    * (PAD before the lane start). Writes f[0..A-1] (sum 2^16, each ≥ 1).
    */
   frequencies(ctx: ArrayLike<number>, f: Uint32Array): void {
+    this.frequenciesOf(this.mix(this.logits(ctx)), f);
+  }
+
+  /**
+   * FORMAT.md 2.2 steps 1-4: the network's output accumulators z[s] for the
+   * context tokens `ctx`. Returns scratch owned by the predictor, valid until
+   * the next call.
+   */
+  logits(ctx: ArrayLike<number>): Float64Array {
     const t = this.t;
     const A = this.A;
     // Steps 1-2: layer 0 from the folded tables, then requantize + ReLU.
@@ -124,12 +148,30 @@ export class Predictor {
     const nIn = a.length;
     const z = this.z;
     const wOut = this.weights[t.hidden.length];
+    for (let s = 0; s < A; s++) {
+      z[s] = t.bOut[s] + dot(a, wOut, s * nIn, nIn);
+    }
+    return z;
+  }
+
+  /**
+   * Mixing: the step between the network's logits and the frequencies. Format
+   * v1 has no mixer, so it is the identity; format v2 combines z with the
+   * lane's adaptive experts here.
+   */
+  mix(z: Float64Array): Float64Array {
+    return z;
+  }
+
+  /** FORMAT.md 2.2 steps 5-7: logits z[0..A-1] → frequencies f[0..A-1] (sum 2^16, each ≥ 1). */
+  frequenciesOf(z: ArrayLike<number>, f: Uint32Array): void {
+    const t = this.t;
+    const A = this.A;
+    // Step 5: the largest logit and the first symbol that has it.
     let zmax = -Infinity;
     let sStar = 0;
     for (let s = 0; s < A; s++) {
-      const acc = t.bOut[s] + dot(a, wOut, s * nIn, nIn);
-      z[s] = acc;
-      if (acc > zmax) { zmax = acc; sStar = s; }
+      if (z[s] > zmax) { zmax = z[s]; sStar = s; }
     }
     // Steps 5-6: distances and exponentials.
     const T = t.exp.length;
@@ -149,13 +191,5 @@ export class Predictor {
       total += f[s];
     }
     f[sStar] += PROB_TOTAL - total;
-  }
-}
-
-/** Context for position `i` of a lane starting at `start` (FORMAT.md 2.1). */
-export function fillContext(p: Predictor, data: Uint8Array, start: number, i: number, ctx: Uint16Array): void {
-  for (let j = 0; j < p.k; j++) {
-    const q = i - 1 - j;
-    ctx[j] = q >= start ? p.tokenOf[data[q]] : p.PAD;
   }
 }
