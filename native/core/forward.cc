@@ -12,7 +12,7 @@ Forward::Forward(const Model& m, const Kernels& k) : m_(m), k_(k) {
   scratch_.assign(kMaxBatch * w, 0);
 }
 
-void Forward::run(const uint16_t* ctx, int P, uint32_t* f) {
+int32_t* Forward::logits(const uint16_t* ctx, int P) {
   const Model& m = m_;
   if (m.F16.empty())
     k_.layer0(m.F.data(), m.k, m.A + 1, m.H0pad, ctx, P, acc_.data());
@@ -28,8 +28,13 @@ void Forward::run(const uint16_t* ctx, int P, uint32_t* f) {
     std::swap(cur, nxt);
   }
   k_.gemm(m.out, cur, P, acc_.data(), scratch_.data());
+  return acc_.data();
+}
+
+void Forward::frequencies(const int32_t* z, int P, uint32_t* f) {
+  const Model& m = m_;
   const OutParams o = {m.A, m.mOut, m.sOut, m.exp.data(), m.T, m.dThr};
-  k_.freqs(acc_.data(), P, m.out.Hpad, o, f);
+  k_.freqs(z, P, ldz(), o, f);
 }
 
 }  // namespace nnc

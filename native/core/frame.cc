@@ -2,11 +2,15 @@
 // (scratch buffers), so the only shared state is read-only input and
 // disjoint slices of the output.
 //
-// Compression knows every context up front, so frequencies are computed for
+// Compression knows every byte up front, so frequencies are computed for
 // contiguous position ranges in batches of kMaxBatch (any lane size batches
 // well), then each lane is rANS-coded on its own. Decompression cannot look
 // ahead within a lane, so a thread advances a group of up to kMaxBatch lanes
 // in lock-step: each step is one batch of (lanes x H) work.
+//
+// Both schedules see a lane only through its context model (context.h):
+// reset at the lane's start (seek when a range starts mid-lane), inputs() at
+// each position, push(byte) once the byte is known.
 #include "frame.h"
 
 #include <algorithm>
@@ -17,6 +21,7 @@
 #include <thread>
 
 #include "bytes.h"
+#include "context.h"
 #include "errors.h"
 #include "forward.h"
 #include "kernels.h"
@@ -97,6 +102,9 @@ template <class Sink>
 void forwardRange(const Model& m, const Kernels& kern, const uint8_t* content, size_t p0, size_t p1,
                   uint32_t laneSize, const CancelFlag* cancel, Sink sink) {
   Forward fwd(m, kern);
+  TokenContext cm(m);
+  if (p0 < p1) cm.seek(content + p0 / laneSize * laneSize, p0 % laneSize);
+  size_t nextLane = (p0 / laneSize + 1) * laneSize;  // where the next reset falls
   std::vector<uint16_t> ctx(static_cast<size_t>(kMaxBatch) * m.k);
   std::vector<uint32_t> f(static_cast<size_t>(kMaxBatch) * m.A);
   for (size_t p = p0; p < p1; p += kMaxBatch) {
@@ -104,8 +112,12 @@ void forwardRange(const Model& m, const Kernels& kern, const uint8_t* content, s
     const int P = static_cast<int>(std::min<size_t>(kMaxBatch, p1 - p));
     for (int q = 0; q < P; ++q) {
       const size_t pos = p + q;
-      const size_t laneStart = pos / laneSize * laneSize;
-      fillContext(m, content + laneStart, pos - laneStart, ctx.data() + static_cast<size_t>(q) * m.k);
+      if (pos == nextLane) {
+        cm.reset();
+        nextLane += laneSize;
+      }
+      cm.inputs(ctx.data() + static_cast<size_t>(q) * m.k);
+      cm.push(content[pos]);
     }
     fwd.run(ctx.data(), P, f.data());
     for (int q = 0; q < P; ++q) sink(p + q, f.data() + static_cast<size_t>(q) * m.A);
@@ -293,6 +305,7 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
       Forward fwd(m, kern);
       std::vector<uint16_t> ctx(static_cast<size_t>(kMaxBatch) * m.k);
       std::vector<uint32_t> f(static_cast<size_t>(kMaxBatch) * m.A);
+      std::vector<TokenContext> cms(kMaxBatch, TokenContext(m));
       RansDecoder dec[kMaxBatch];
       uint32_t laneIdx[kMaxBatch];
       const uint64_t l0 = nLanes * t / nt, l1 = nLanes * (t + 1) / nt;
@@ -304,6 +317,7 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
             stop = true;
             fail(Code::Corrupt, "lane " + std::to_string(lane) + " has an invalid initial coder state: the archive is damaged");
           }
+          cms[q].reset();
         }
         // Only the frame's last lane can be shorter; its decoder leaves the
         // active set once it is done.
@@ -321,10 +335,7 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
             if (pos < laneLen) laneIdx[P++] = laneIdx[a];
           }
           active = P;
-          for (int a = 0; a < P; ++a) {
-            const uint8_t* lane = out.data() + (g + laneIdx[a]) * laneSize;
-            fillContext(m, lane, pos, ctx.data() + static_cast<size_t>(a) * m.k);
-          }
+          for (int a = 0; a < P; ++a) cms[laneIdx[a]].inputs(ctx.data() + static_cast<size_t>(a) * m.k);
           fwd.run(ctx.data(), P, f.data());
           for (int a = 0; a < P; ++a) {
             const int q = static_cast<int>(laneIdx[a]);
@@ -347,6 +358,7 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
               fail(Code::Corrupt, "lane " + std::to_string(g + q) + " stream ends early: the archive is damaged");
             }
             out[(g + q) * laneSize + pos] = byte;
+            cms[q].push(byte);
           }
         }
         for (int q = 0; q < G; ++q)

@@ -24,6 +24,11 @@ constexpr int kMaxBatch = 64;
 
 struct OutParams;
 
+// The entries by step of a position's prediction (Forward, forward.h):
+//   network logits (steps 1-4): layer0 / layer0w, requant, gemm
+//   mixing: identity in format v1, so no entry; format v2's mixer adds its
+//     kernel here, between gemm's output accumulators and freqs
+//   frequencies (steps 5-7): freqs
 struct Kernels {
   const char* name;
   // Step 1: acc[p*Hpad + h] = sum_j F[(j*A1 + ctx[p*k + j])*Hpad + h]

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "../core/context.h"
 #include "../core/cpu_features.h"
 #include "../core/forward.h"
 #include "../core/frame.h"

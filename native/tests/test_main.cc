@@ -4,6 +4,7 @@
 //   - round trips at boundary sizes, every variant pair (encode X, decode Y)
 //   - frames byte-identical across variants and thread counts
 //   - corrupt / truncated frames and hostile models give their codes
+//   - the context-model step (context.h) and the Forward steps
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,8 @@
 #include "../core/cpu_features.h"
 #include "../core/errors.h"
 #include "../core/archive.h"
+#include "../core/context.h"
+#include "../core/forward.h"
 #include "../core/frame.h"
 #include "../core/kernels.h"
 #include "../core/model.h"
@@ -106,6 +109,58 @@ static void testFreqsAgainstReference(uint64_t seed) {
   for (Simd v : variants()) {
     auto t = frequencyTable(*m, content.data(), n, laneSize, v);
     CHECK(t == scalar, "seed %llu: %s frequency table differs from scalar", (unsigned long long)seed, simdName(v));
+  }
+}
+
+// The context model the codecs drive (reset / inputs / push, and seek for a
+// range that starts mid-lane) holds the FORMAT.md 2.1 context at every
+// position; k = 64 makes its window wrap many times. And Forward::run is its
+// three steps, logits -> mix -> frequencies.
+static void testContextModel(uint64_t seed, bool maxK) {
+  Rng r(seed);
+  Spec want;
+  if (maxK) {
+    want.k = 64;
+    want.E = 2;
+    want.H = {8};
+  }
+  Spec s = randomSpec(r, want);
+  auto file = modelFile(s);
+  auto m = parseModel(file.data(), file.size());
+  const size_t n = static_cast<size_t>(r.range(300, 2000));
+  const uint32_t laneSize = static_cast<uint32_t>(r.chance(20) ? r.range(1, 4) : r.range(5, 700));
+  auto content = randomContent(r, s, n, 10);
+  TokenContext cm(*m);
+  std::vector<uint16_t> got(s.k), ref(s.k);
+  int bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (i % laneSize == 0) cm.reset();
+    const size_t ls = i / laneSize * laneSize;
+    fillContext(*m, content.data() + ls, i - ls, ref.data());
+    cm.inputs(got.data());
+    bad += got != ref;
+    if (r.chance(5)) {
+      TokenContext sk(*m);
+      sk.seek(content.data() + ls, i - ls);
+      sk.inputs(got.data());
+      bad += got != ref;
+    }
+    cm.push(content[i]);
+  }
+  CHECK(bad == 0, "seed %llu k=%d lane %u: the context model differs from FORMAT.md 2.1 at %d positions",
+        (unsigned long long)seed, s.k, laneSize, bad);
+
+  const int P = static_cast<int>(std::min<size_t>(kMaxBatch, n / s.k));
+  std::vector<uint16_t> ctx(static_cast<size_t>(P) * s.k);
+  for (auto& t : ctx) t = static_cast<uint16_t>(r.range(0, s.A));
+  for (Simd v : variants()) {
+    Forward fwd(*m, kernelsFor(v));
+    std::vector<uint32_t> a(static_cast<size_t>(P) * s.A), b(a.size());
+    fwd.run(ctx.data(), P, a.data());
+    int32_t* z = fwd.logits(ctx.data(), P);
+    CHECK(fwd.mix(z, P) == z, "mix is the identity in format v1");
+    fwd.frequencies(z, P, b.data());
+    CHECK(a == b, "seed %llu %s: run != frequencies(mix(logits))", (unsigned long long)seed, simdName(v));
   }
 }
 
@@ -571,6 +626,7 @@ int main(int argc, char** argv) {
   testCancelAndArchive();
   testKernelEdges(77);
   testModelFuzz(55);
+  for (int i = 0; i < rounds / 4 + 1; ++i) testContextModel(5000 + i, i % 2 == 0);
   for (int i = 0; i < rounds; ++i) testFreqsAgainstReference(1000 + i);
   for (int i = 0; i < rounds; ++i) testRoundTrip(2000 + i, i % 8 == 0);
   for (int i = 0; i < rounds / 4 + 1; ++i) testNeuralForced(3000 + i);
