@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nnc = await import(join(root, 'dist', 'index.js')).then((m) => m.default ?? m);
-const { loadAddon } = await import(join(root, 'dist', 'engine', 'cpu.js')).then((m) => m.default ?? m);
+const { cpuAddon } = await import(join(root, 'dist', 'engine', 'cpu.js')).then((m) => m.default ?? m);
 const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes(n) ? Number(args[args.indexOf(n) + 1]) : d);
 const skip = (part) => args.includes(`--no-${part}`);
@@ -33,7 +33,7 @@ if (typeof global.gc !== 'function') {
   process.exit(2);
 }
 const MB = 1024 * 1024;
-const addon = loadAddon().addon;
+const addon = cpuAddon().addon;
 const cpuOk = !!addon;
 const golden = nnc.loadModel(join(root, 'test', 'fixtures', 'golden', 'model.nncm'));
 const deflt = nnc.loadModel(nnc.defaultModelPath());

@@ -12,7 +12,7 @@ import { findModelById, modelSearchPath } from './model/search.js';
 export interface CodecOptions {
   /** Path to a .nncm file, its bytes, or a loaded Model. Default: the bundled model. */
   model?: string | Uint8Array | Model;
-  /** 'auto' (default, or the NNC_ENGINE variable), 'cpu', 'ts'. */
+  /** 'auto' (default, or the NNC_ENGINE variable), or an engine's name (src/engine/registry.ts; engineInfo() lists them). */
   engine?: 'auto' | EngineName;
   /** Threads per call (default: the machine's cores). */
   threads?: number;

@@ -2,10 +2,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import * as nnc from '../src/index.js';
+import { ENGINE_NAMES } from '../src/engine/registry.js';
 import { generatedText, makeRandomModel, modelData, randomBytes } from './helpers.js';
+import { availableEngines, describeEachEngine, registeredEngines } from './support/engines.js';
 
 const tm = makeRandomModel(31, { k: 8, E: 4, hidden: [24, 16], alphabetBytes: 50 });
-const engines = nnc.engineInfo().engines.filter((e) => e.available && e.name !== 'cuda').map((e) => e.name as 'ts' | 'cpu');
 
 async function collect(stream: NodeJS.ReadableStream & NodeJS.WritableStream, input: Buffer, chunk: number): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -14,7 +15,7 @@ async function collect(stream: NodeJS.ReadableStream & NodeJS.WritableStream, in
   return Buffer.concat(parts);
 }
 
-describe.each(engines)('API (%s engine)', (engine) => {
+describeEachEngine('API', (engine) => {
   const opts = { model: tm.model, engine, laneSize: 97 };
   const data = Buffer.from(modelData(tm, 1500, 7, 97));
 
@@ -189,11 +190,16 @@ describe('API argument checks', () => {
   });
   it('engineInfo names every engine and why unavailable ones are not', () => {
     const info = nnc.engineInfo();
-    expect(info.engines.map((e) => e.name).sort()).toEqual(['cpu', 'cuda', 'ts']);
+    expect(info.engines.map((e) => e.name)).toEqual(ENGINE_NAMES);
     for (const e of info.engines) if (!e.available) expect(e.reason).toBeTruthy();
-    expect(['cpu', 'ts']).toContain(info.selected);
+    // 'auto' (NNC_ENGINE unset) takes the first registered engine that loads.
+    expect(info.selected).toBe([undefined, '', 'auto'].includes(process.env.NNC_ENGINE) ? availableEngines[0] : process.env.NNC_ENGINE);
   });
-  it('forcing the cuda engine says why it cannot load', () => {
-    expect(() => nnc.compressSync('x', { model: tm.model, engine: 'cuda' })).toThrow(expect.objectContaining({ code: 'ERR_NNC_ENGINE_UNAVAILABLE' }));
-  });
+  for (const e of registeredEngines.filter((s) => !s.available)) {
+    it(`forcing the unavailable ${e.name} engine says why it cannot load`, () => {
+      expect(() => nnc.compressSync('x', { model: tm.model, engine: e.name })).toThrow(
+        expect.objectContaining({ code: 'ERR_NNC_ENGINE_UNAVAILABLE', message: `engine '${e.name}' cannot load: ${e.reason}` }),
+      );
+    });
+  }
 });

@@ -12,9 +12,9 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import * as nnc from '../src/index.js';
 import { generatedText, makeRandomModel, modelData, randomBytes } from './helpers.js';
+import { describeEachEngine } from './support/engines.js';
 
 const tm = makeRandomModel(41, { k: 4, E: 4, hidden: [16, 12], alphabetBytes: 40 });
-const engines = nnc.engineInfo().engines.filter((e) => e.available && e.name !== 'cuda').map((e) => e.name as 'ts' | 'cpu');
 const codeOf = async (f: () => unknown): Promise<string> => {
   try {
     await f();
@@ -38,7 +38,7 @@ function framesOf(archive: Buffer): { frames: Buffer[]; end: Buffer } {
   return { frames, end: archive.subarray(p) };
 }
 
-describe.each(engines)('whole archives (%s engine)', (engine) => {
+describeEachEngine('whole archives', (engine) => {
   const opts = { model: tm.model, engine, laneSize: 200, frameSize: 500 };
   const data = Buffer.from(modelData(tm, 2200, 5, 200));
   const archive = nnc.compressSync(data, opts);

@@ -3,11 +3,11 @@
  * archives: always a typed error with the right code, never wrong output.
  */
 import { describe, expect, it } from 'vitest';
-import { compressSync, decompressSync, engineInfo } from '../src/index.js';
+import { compressSync, decompressSync } from '../src/index.js';
 import { makeRandomModel, modelData } from './helpers.js';
+import { describeEachEngine } from './support/engines.js';
 
 const tm = makeRandomModel(21, { k: 4, E: 4, hidden: [16, 12], alphabetBytes: 30 });
-const engines = engineInfo().engines.filter((e) => e.available && e.name !== 'cuda').map((e) => e.name as 'ts' | 'cpu');
 
 const DATA = modelData(tm, 300, 2, 100);
 const archive = compressSync(DATA, { model: tm.model, engine: 'ts', laneSize: 100 });
@@ -27,7 +27,7 @@ function expectedCodes(offset: number, archiveLen: number): string[] {
   return ['ERR_NNC_CORRUPT', 'ERR_NNC_CHECKSUM'];
 }
 
-describe.each(engines)('damaged archives (%s engine)', (engine) => {
+describeEachEngine('damaged archives', (engine) => {
   it('the archive under test is neural and decodes', () => {
     expect(archive[5]).toBe(1);
     expect(decompressSync(archive, { model: tm.model, engine }).equals(Buffer.from(DATA))).toBe(true);

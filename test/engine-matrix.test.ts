@@ -1,17 +1,16 @@
 /**
- * The engine matrix: on random models and random inputs, the ts reference
- * and the cpu engine (every SIMD variant) write byte-identical archives and
- * each decodes the other's. Skipped, with the reason, where the addon is not
- * built.
+ * The engine matrix: for every pair of registered engines (today cpu × ts,
+ * the cpu engine at its NNC_SIMD or best level), on random models and random
+ * inputs, both write byte-identical archives and each decodes the other's.
+ * A pair with an engine that does not load is skipped, with the reason.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compressSync, decompressSync, engineInfo } from '../src/index.js';
+import { compressSync, decompressSync } from '../src/index.js';
 import { makeRandomModel, modelData, rng } from './helpers.js';
+import { enginePairs } from './support/engines.js';
 
-const cpu = engineInfo().engines.find((e) => e.name === 'cpu')!;
-
-describe.skipIf(!cpu.available)(`engine matrix ts × cpu${cpu.available ? '' : ` (skipped: ${cpu.reason})`}`, () => {
+for (const { a: ea, b: eb, skip } of enginePairs) describe.skipIf(!!skip)(`engine matrix ${ea} × ${eb}${skip ? ` (skipped: ${skip})` : ''}`, () => {
   it('identical archives and cross-decoding on random models and inputs', () => {
     fc.assert(
       fc.property(
@@ -29,11 +28,11 @@ describe.skipIf(!cpu.available)(`engine matrix ts × cpu${cpu.available ? '' : `
             : kind === 2 ? new Uint8Array(n).fill(tm.tensors.alphabet[0])
             : Uint8Array.from({ length: n }, () => tm.tensors.alphabet[Math.floor(r() * r() * tm.tensors.alphabet.length)]);
           const opts = { model: tm.model, laneSize, frameSize: 1 + Math.floor(r() * 3000) };
-          const a = compressSync(data, { ...opts, engine: 'ts' });
-          const b = compressSync(data, { ...opts, engine: 'cpu' });
+          const a = compressSync(data, { ...opts, engine: ea });
+          const b = compressSync(data, { ...opts, engine: eb });
           expect(Buffer.compare(a, b)).toBe(0);
-          expect(decompressSync(a, { ...opts, engine: 'cpu' }).equals(Buffer.from(data))).toBe(true);
-          expect(decompressSync(b, { ...opts, engine: 'ts' }).equals(Buffer.from(data))).toBe(true);
+          expect(decompressSync(a, { ...opts, engine: eb }).equals(Buffer.from(data))).toBe(true);
+          expect(decompressSync(b, { ...opts, engine: ea }).equals(Buffer.from(data))).toBe(true);
         },
       ),
       { numRuns: 60, seed: 42 },
@@ -44,11 +43,12 @@ describe.skipIf(!cpu.available)(`engine matrix ts × cpu${cpu.available ? '' : `
     for (let seed = 1; seed <= 3; seed++) {
       const tm = makeRandomModel(seed, { k: 16, E: 16, hidden: [128, 128], alphabetBytes: 96 + seed });
       const data = modelData(tm, 3000, seed, 1000);
-      const a = compressSync(data, { model: tm.model, laneSize: 1000, engine: 'ts' });
-      const b = compressSync(data, { model: tm.model, laneSize: 1000, engine: 'cpu' });
+      const a = compressSync(data, { model: tm.model, laneSize: 1000, engine: ea });
+      const b = compressSync(data, { model: tm.model, laneSize: 1000, engine: eb });
       expect(a[5]).toBe(1);
       expect(Buffer.compare(a, b)).toBe(0);
-      expect(decompressSync(b, { model: tm.model, engine: 'ts' }).equals(Buffer.from(data))).toBe(true);
+      expect(decompressSync(b, { model: tm.model, engine: ea }).equals(Buffer.from(data))).toBe(true);
+      expect(decompressSync(a, { model: tm.model, engine: eb }).equals(Buffer.from(data))).toBe(true);
     }
   });
 });

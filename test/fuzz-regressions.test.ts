@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { NncError, compressSync, createDecompressStream, decompress, decompressSync, engineInfo, loadModel } from '../src/index.js';
+import { NncError, compressSync, createDecompressStream, decompress, decompressSync, loadModel } from '../src/index.js';
 import { selectEngine } from '../src/engine/select.js';
+import { availableEngines as engines, reportUnavailable } from './support/engines.js';
 
 const root = join(__dirname, 'fixtures', 'fuzz-regressions');
 const files = (target: string): string[] =>
   existsSync(join(root, target)) ? readdirSync(join(root, target)).filter((f) => !f.startsWith('.')) : [];
-const engines = engineInfo().engines.filter((e) => e.available && e.name !== 'cuda').map((e) => e.name as 'ts' | 'cpu');
 // The fuzz targets' models (native/fuzz/fuzz_common.h).
 const models = [loadModel(join(__dirname, 'fixtures', 'golden', 'model.nncm')), loadModel(join(__dirname, '..', 'native', 'fuzz', 'tiny.nncm'))];
 const modelNamedBy = (b: Uint8Array) =>
@@ -32,6 +32,7 @@ async function settle(f: () => Promise<Uint8Array> | Uint8Array): Promise<string
 }
 
 describe('fuzz regressions', () => {
+  reportUnavailable('fuzz regression replays');
   it('the folders exist (empty ones are fine)', () => {
     for (const t of ['container', 'decode', 'model', 'roundtrip']) expect(existsSync(join(root, t))).toBe(true);
   });

@@ -16,12 +16,13 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NncError, compressSync, createDecompressStream, decompressSync, engineInfo, loadModel } from '../src/index.js';
+import { NncError, compressSync, createDecompressStream, decompressSync, loadModel } from '../src/index.js';
 import { selectEngine } from '../src/engine/select.js';
 import { serializeModel } from '../src/model/format.js';
 import { randomModel } from '../src/model/random.js';
 import { sampleFromModel } from '../src/model/sample.js';
 import { xxh64 } from '../src/xxhash64.js';
+import { availableEngines as engines, reportUnavailable } from './support/engines.js';
 
 const RUNS = Number(process.env.NNC_FUZZ_RUNS ?? 60);
 const SEED = process.env.NNC_FUZZ_SEED ? Number(process.env.NNC_FUZZ_SEED) : undefined;
@@ -30,8 +31,6 @@ const params = { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) };
 const FORMAT_CODES = new Set([
   'ERR_NNC_TRUNCATED', 'ERR_NNC_CORRUPT', 'ERR_NNC_CHECKSUM', 'ERR_NNC_UNSUPPORTED', 'ERR_NNC_MODEL_MISMATCH',
 ]);
-const cpuAvailable = engineInfo().engines.some((e) => e.name === 'cpu' && e.available);
-const engines: ('ts' | 'cpu')[] = cpuAvailable ? ['ts', 'cpu'] : ['ts'];
 
 const golden = join(__dirname, 'fixtures', 'golden');
 const goldenModel = loadModel(join(golden, 'model.nncm'));
@@ -114,7 +113,8 @@ async function streamOutcome(bytes: Uint8Array, chunk: number): Promise<string> 
   }
 }
 
-describe(`fuzz: TypeScript engine${cpuAvailable ? ' × cpu engine' : ' (cpu engine not built: ts only)'}, ${RUNS} runs per property`, () => {
+describe(`fuzz: engines ${engines.join(' × ')}, ${RUNS} runs per property`, () => {
+  reportUnavailable('fuzz');
   it('random bytes as an archive: a format error code, the same on every engine', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (raw, withMagic) => {

@@ -13,9 +13,10 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import {
-  compressSync, createDecompressStream, decompress, decompressSync, engineInfo, loadModel,
+  compressSync, createDecompressStream, decompress, decompressSync, loadModel,
 } from '../src/index.js';
 import { selectEngine } from '../src/engine/select.js';
+import { describeEachEngine } from './support/engines.js';
 
 const dir = join(__dirname, 'fixtures', 'golden');
 const v1 = join(dir, 'v1');
@@ -26,9 +27,8 @@ const manifestOf = (d: string) => JSON.parse(readFileSync(join(d, 'bad', 'manife
 const manifest = manifestOf(dir);
 const v1Manifest = manifestOf(v1);
 const modelManifest = JSON.parse(readFileSync(join(dir, 'bad-models', 'manifest.json'), 'utf8')) as Record<string, string>;
-const engines = engineInfo().engines.filter((e) => e.available && e.name !== 'cuda').map((e) => e.name as 'ts' | 'cpu');
 
-describe.each(engines)('golden archives (%s engine)', (engine) => {
+describeEachEngine('golden archives', (engine) => {
   it('the model has its pinned ID', () => {
     expect(model.id).toBe('c349b2f8a16b322c');
   });

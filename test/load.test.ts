@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compress, compressSync, createCompressStream, decompress, engineInfo, loadModel,
 } from '../src/index.js';
-import { loadAddon } from '../src/engine/cpu.js';
+import { cpuAddon } from '../src/engine/cpu.js';
 import { generatedText, randomBytes } from './helpers.js';
 
 setFlagsFromString('--expose-gc');
@@ -23,7 +23,7 @@ const gc = runInNewContext('gc') as () => void;
 
 const cpu = engineInfo().engines.find((e) => e.name === 'cpu')!;
 const model = loadModel(join(__dirname, 'fixtures', 'golden', 'model.nncm'));
-const activeJobs = (): number => loadAddon().addon?.activeJobs() ?? 0;
+const activeJobs = (): number => cpuAddon().addon?.activeJobs() ?? 0;
 /** Appended to the titles of tests that need the addon, so a skip says why. */
 const needsCpu = cpu.available ? '' : ` (skipped: the cpu engine is unavailable: ${cpu.reason})`;
 

@@ -5,19 +5,20 @@
  * caller's stack. Skipped, with the reason, where the addon is not built.
  */
 import { describe, expect, it } from 'vitest';
-import { createCpuEngine, cpuFeatures, loadCpuEngine, type SimdLevel } from '../src/engine/cpu.js';
+import { createCpuEngine, cpuFeatures, type SimdLevel } from '../src/engine/cpu.js';
 import { frequencyTable, tsEngine } from '../src/engine/ts/index.js';
 import { randomModel, rng } from '../src/model/random.js';
 import { sampleFromModel } from '../src/model/sample.js';
 import { serializeModel } from '../src/model/format.js';
+import { engineStatus, skipNote } from './support/engines.js';
 
-const loaded = loadCpuEngine();
+const cpuStatus = engineStatus('cpu');
 const feats = cpuFeatures();
 const levels: SimdLevel[] = feats
   ? (['scalar', 'avx2', 'avx512'] as SimdLevel[]).filter((l) => l === 'scalar' || feats[l as 'avx2' | 'avx512'])
   : [];
 
-describe.skipIf(!loaded.engine)(`cpu engine vs ts reference${loaded.engine ? '' : ` (skipped: ${loaded.error})`}`, () => {
+describe.skipIf(!cpuStatus.available)(`cpu engine vs ts reference${skipNote(cpuStatus)}`, () => {
   it('reports CPU features', () => {
     expect(feats).not.toBeNull();
     expect(['scalar', 'avx2', 'avx512']).toContain(feats!.best);

@@ -14,23 +14,23 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compress, decompress, engineInfo } from '../src/index.js';
-import { createCpuEngine, loadAddon } from '../src/engine/cpu.js';
+import { cpuAddon, createCpuEngine } from '../src/engine/cpu.js';
 import { defaultModelPath } from '../src/model/model.js';
 import { packageRoot } from '../src/package-root.js';
 import { generatedText } from './helpers.js';
 
 const cpu = engineInfo().engines.find((e) => e.name === 'cpu')!;
-const activeJobs = (): number => loadAddon().addon?.activeJobs() ?? 0;
+const activeJobs = (): number => cpuAddon().addon?.activeJobs() ?? 0;
 const MB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'nnc-jobs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-// Loads the addon straight from the package root, as node-gyp-build does for
-// the library; used by child processes and workers (no TypeScript there).
+// Loads the addon through the library's own loader (dist/, built by `npm
+// test`'s pretest); used by child processes and workers (no TypeScript there).
 const LOAD_ADDON = `
   const root = ${JSON.stringify(packageRoot())};
-  const addon = require(require.resolve('node-gyp-build', { paths: [root] }))(root);
+  const addon = require(require('node:path').join(root, 'dist', 'native', 'addon.js')).loadAddon().addon.exports;
   const model = addon.loadModel(require('node:fs').readFileSync(require('node:path').join(root, 'models', 'default.nncm')));
   // Text the default model compresses (neural frames, a few MB/s per thread).
   const text = (n) => Buffer.alloc(n, 'the network predicts each byte of the frame from its context; ');

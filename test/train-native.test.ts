@@ -9,15 +9,16 @@
  * NNC_TRAIN_ADDON=/path/to/x.node points the test at another binary.
  */
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../src/package-root.js';
+import { loadAddon } from '../src/native/addon.js';
 import { generatedText } from './helpers.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 let addon: any;
 let reason = '';
 try {
-  addon = process.env.NNC_TRAIN_ADDON ? require(process.env.NNC_TRAIN_ADDON) : require('node-gyp-build')(packageRoot());
-  if (!addon?.Trainer) reason = 'the addon was built without native/train (no Trainer export)';
+  addon = process.env.NNC_TRAIN_ADDON ? require(process.env.NNC_TRAIN_ADDON) : loadAddon().addon?.exports;
+  if (!addon) reason = loadAddon().error!;
+  else if (!addon.Trainer) reason = 'the addon was built without native/train (no Trainer export)';
 } catch (e) {
   reason = `the addon is not built (${(e as Error).message.split('\n')[0]})`;
 }

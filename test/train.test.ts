@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compressSync, decompressSync, loadModel } from '../src/index.js';
-import { loadAddon } from '../src/engine/cpu.js';
+import { loadAddon } from '../src/native/addon.js';
 import { stillImproving, stoppedEarly } from '../src/train/convergence.js';
 import { runPipeline, type FamilyMember } from '../src/train/pipeline.js';
 import { referenceBits } from '../src/train/references.js';
@@ -19,7 +19,7 @@ import { recommend, writeReport } from '../src/train/report.js';
 import { Session, type TrainSettings } from '../src/train/session.js';
 import { generatedText } from './helpers.js';
 
-const hasTrainer = !!(loadAddon().addon as unknown as { Trainer?: unknown } | undefined)?.Trainer;
+const hasTrainer = !!loadAddon().addon?.exports.Trainer;
 const dir = mkdtempSync(join(tmpdir(), 'nnc-train-'));
 const file = join(dir, 'data.txt');
 writeFileSync(file, generatedText(200_000, 9));

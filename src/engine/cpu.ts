@@ -1,17 +1,17 @@
 /**
  * The cpu engine: the C++ core (native/) through the node-addon-api addon,
- * loaded with node-gyp-build from the package root (build/Release/nnc.node or
- * prebuilds/). Same frames as the ts reference, byte for byte; the SIMD level
+ * loaded by src/native/addon.ts (build/Release/nnc.node or prebuilds/).
+ * Same frames as the ts reference, byte for byte; the SIMD level
  * (scalar, avx2, avx512) is picked at run time and can be forced with the
  * `simd` option of createCpuEngine or the NNC_SIMD environment variable, so
  * every variant can be compared on one machine. An NNC_SIMD this machine
  * cannot honour is an error (ERR_NNC_INVALID_ARG), never a fallback.
  *
- * Nothing here throws at import or load time: loadCpuEngine() returns
- * `{ error }` saying why the addon could not be used and what to do.
+ * Nothing here throws at import time; createCpuEngine() throws an NncError
+ * saying why the addon could not be used and what to do.
  */
 import { ErrorCodes, NncError, abortError, fromNative, invalidArg } from '../errors.js';
-import { packageRoot } from '../package-root.js';
+import { loadAddon } from '../native/addon.js';
 import type { DecodeOptions, Engine, EngineModel, FrameOptions } from './types.js';
 
 export type SimdLevel = 'auto' | 'scalar' | 'avx2' | 'avx512';
@@ -47,46 +47,25 @@ export interface NativeAddon {
   activeJobs(): number;
 }
 
-/** An EngineModel of the cpu engine: carries the native handle. */
+/** An EngineModel of the cpu engine: carries the native handle (and, as every EngineModel, a copy of the file). */
 export interface CpuEngineModel extends EngineModel {
   readonly engine: 'cpu';
   readonly native: NativeModel;
-  /** A copy of the model file, so another engine can load the same model. */
-  readonly bytes: Uint8Array;
 }
 
 const SIMD_LEVELS: readonly SimdLevel[] = ['auto', 'scalar', 'avx2', 'avx512'];
 const MAX_LANE = 2 ** 24;
 const MAX_THREADS = 1024;
 
-let addon: NativeAddon | undefined;
-let addonError: string | undefined;
-
-/** Load the addon once; never throws. */
-export function loadAddon(): { addon?: NativeAddon; error?: string } {
-  if (addon) return { addon };
-  if (addonError) return { error: addonError };
-  const root = packageRoot();
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const build = require('node-gyp-build') as (dir: string) => unknown;
-    addon = build(root) as NativeAddon;
-    if (typeof addon.compressFrame !== 'function') throw new Error('the loaded binary does not export compressFrame');
-    return { addon };
-  } catch (e) {
-    addon = undefined;
-    const msg = (e as Error)?.message?.split('\n')[0] ?? String(e);
-    addonError =
-      `the native addon could not be loaded from ${root} (${msg}); ` +
-      'build it with `npm rebuild nnc-native` (needs a C++17 compiler and Python for node-gyp), ' +
-      "or use engine 'ts'";
-    return { error: addonError };
-  }
+/** The addon's codec exports (src/native/addon.ts loads it, once, for every user); never throws. */
+export function cpuAddon(): { addon?: NativeAddon; error?: string } {
+  const { addon, error } = loadAddon();
+  return addon ? { addon: addon.exports as unknown as NativeAddon } : { error };
 }
 
 /** CPU features as the addon sees them, or null where the addon does not load. */
 export function cpuFeatures(): CpuFeatures | null {
-  const a = loadAddon().addon;
+  const a = cpuAddon().addon;
   return a ? a.cpuFeatures() : null;
 }
 
@@ -143,7 +122,7 @@ function checkInt(v: unknown, name: string, lo: number, hi: number): number {
 }
 
 // Models loaded by another engine (e.g. the ts one) are loaded natively once
-// from their bytes, so a facade can hand any EngineModel to any engine.
+// from their declared bytes, so a facade can hand any EngineModel to any engine.
 const foreign = new WeakMap<object, CpuEngineModel>();
 
 function nativeOf(a: NativeAddon, model: unknown, allowNull: boolean): NativeModel | null {
@@ -151,8 +130,9 @@ function nativeOf(a: NativeAddon, model: unknown, allowNull: boolean): NativeMod
     if (allowNull) return null;
     throw invalidArg('model', 'a model', model);
   }
-  const m = model as Partial<CpuEngineModel> & { bytes?: unknown };
+  const m = model as Partial<CpuEngineModel>;
   if (m.engine === 'cpu' && m.native) return m.native;
+  // Checked, not trusted: the model comes from the caller's JS.
   if (typeof model === 'object' && m.bytes instanceof Uint8Array) {
     let c = foreign.get(model);
     if (!c) {
@@ -200,8 +180,10 @@ function runAsync(start: (cb: Callback) => Cancel, signal: AbortSignal | undefin
 }
 
 /**
- * A cpu engine bound to one SIMD level (default: NNC_SIMD, else 'auto').
- * Throws NncError when the addon does not load (ERR_NNC_ENGINE_UNAVAILABLE),
+ * A cpu engine bound to one SIMD level (default: NNC_SIMD, else 'auto'): the
+ * registry's load() for 'cpu' (./registry.ts).
+ * Throws NncError when the addon does not load (ERR_NNC_ENGINE_UNAVAILABLE,
+ * the message saying why each binary failed and what to do),
  * the `simd` option asks for a missing level (ERR_NNC_UNSUPPORTED) or
  * NNC_SIMD is invalid here (ERR_NNC_INVALID_ARG).
  */
@@ -209,8 +191,8 @@ export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
   readonly simd: SimdLevel;
   frequencies(model: EngineModel, content: Uint8Array, laneSize: number): Uint32Array;
 } {
-  const { addon: a, error } = loadAddon();
-  if (!a) throw new NncError(ErrorCodes.ENGINE_UNAVAILABLE, `engine 'cpu' cannot load: ${error}`);
+  const { addon: a, error } = cpuAddon();
+  if (!a) throw new NncError(ErrorCodes.ENGINE_UNAVAILABLE, error!);
   const simd = opts.simd !== undefined ? checkSimd(a, opts.simd, 'simd') : (simdFromEnv(a.cpuFeatures()) ?? 'auto');
 
   return {
@@ -278,20 +260,4 @@ export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
       }
     },
   };
-}
-
-/**
- * The cpu engine for engine selection (src/engine/select.ts). Never throws:
- * `error` says why the engine is unavailable and what to do; `invalid` is
- * set when the reason is a setting (an invalid NNC_SIMD), which selection
- * reports as an error instead of falling back to another engine.
- */
-export function loadCpuEngine(opts: { simd?: SimdLevel } = {}): { engine?: Engine; error?: string; invalid?: boolean } {
-  try {
-    return { engine: createCpuEngine(opts) };
-  } catch (e) {
-    const msg = (e as Error)?.message ?? String(e);
-    const invalid = (e as { code?: string })?.code === ErrorCodes.INVALID_ARG;
-    return { error: msg.replace(/^engine 'cpu' cannot load: /, ''), ...(invalid ? { invalid } : {}) };
-  }
 }

@@ -1,15 +1,23 @@
 /**
- * The engine interface. Every engine (ts, cpu, later cuda) codes whole frames
- * (docs/FORMAT.md section 4.1) and MUST produce byte-identical frames for the
- * same (model, content, laneSize). Splitting input into frames, walking
- * concatenated frames and streams live in the facade, once, for all engines.
+ * The engine interface. Every engine (those of ./registry.ts) codes whole
+ * frames (docs/FORMAT.md section 4.1) and MUST produce byte-identical frames
+ * for the same (model, content, laneSize). Splitting input into frames,
+ * walking concatenated frames and streams live in the facade, once, for all
+ * engines.
  */
-export type EngineName = 'ts' | 'cpu' | 'cuda';
+import type { EngineName } from './registry.js';
 
-/** A model as an engine holds it. `id` is the 16-hex-digit model ID. */
+export type { EngineName };
+
+/**
+ * A model as an engine holds it: what every engine hands to any other.
+ * `id` is the 16-hex-digit model ID; `bytes` the .nncm file it was loaded
+ * from, from which another engine loads its own copy when given this one.
+ */
 export interface EngineModel {
   readonly id: string;
   readonly engine: EngineName;
+  readonly bytes: Uint8Array;
 }
 
 export interface FrameOptions {
@@ -40,4 +48,11 @@ export interface Engine {
    */
   compressFrameAsync(model: EngineModel, content: Uint8Array, opts: FrameOptions): Promise<Uint8Array>;
   decompressFrameAsync(model: EngineModel | null, frame: Uint8Array, opts: DecodeOptions): Promise<Uint8Array>;
+  /**
+   * Optional: the full frequency table the coder uses for `content` cut into
+   * lanes of `laneSize` (content.length rows of A, row i = position i), the
+   * same on every engine that has it. For ideal code lengths in training
+   * evaluation and for tests.
+   */
+  frequencies?(model: EngineModel, content: Uint8Array, laneSize: number): Uint32Array;
 }

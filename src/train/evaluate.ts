@@ -5,9 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { compress, decompress } from '../api.js';
-import { loadAddon, loadCpuEngine, type CpuEngineModel } from '../engine/cpu.js';
-import { selectEngine } from '../engine/select.js';
-import { frequencyTable, tsEngine } from '../engine/ts/index.js';
+import { frequencyEngine, selectEngine, type EngineChoice } from '../engine/select.js';
 import { DEFAULT_LANE_SIZE } from '../format/frame.js';
 import type { Model } from '../model/model.js';
 
@@ -22,21 +20,19 @@ export interface Measure {
   engine: string;
 }
 
-type FreqFn = (model: unknown, content: Uint8Array, laneSize: number, simd: string) => Uint32Array;
-
 /** Ideal code length in bits, lane by lane (so the frequency tables stay small). */
 export function idealBits(model: Model, data: Uint8Array, laneSize = DEFAULT_LANE_SIZE): number {
   const t = model.parsed.tensors;
   const A = t.alphabet.length + 1;
   const tokenOf = new Int16Array(256).fill(A - 1);
   t.alphabet.forEach((b, s) => (tokenOf[b] = s));
-  const { addon } = loadAddon();
-  const cpu = loadCpuEngine().engine;
-  const freqs = cpu ? (addon as unknown as { frequencies?: FreqFn } | undefined)?.frequencies : undefined;
+  // Every engine's tables are identical; the first registered one that has them is the fastest.
+  const engine = frequencyEngine();
+  const m = model.for(engine);
   let bits = 0;
   for (let start = 0; start < data.length; start += laneSize) {
     const lane = data.subarray(start, Math.min(data.length, start + laneSize));
-    const f = freqs ? freqs((model.for(cpu!) as CpuEngineModel).native, lane, laneSize, 'auto') : frequencyTable(model.for(tsEngine), lane, laneSize);
+    const f = engine.frequencies(m, lane, laneSize);
     for (let i = 0; i < lane.length; i++) {
       const s = tokenOf[lane[i]];
       bits += -Math.log2(f[i * A + s] / 65536) + (s === A - 1 ? 8 : 0);
@@ -45,7 +41,7 @@ export function idealBits(model: Model, data: Uint8Array, laneSize = DEFAULT_LAN
   return bits;
 }
 
-export async function measure(model: Model, data: Uint8Array, o: { engine?: 'cpu' | 'ts' | 'auto'; threads?: number; laneSize?: number } = {}): Promise<Measure> {
+export async function measure(model: Model, data: Uint8Array, o: { engine?: EngineChoice; threads?: number; laneSize?: number } = {}): Promise<Measure> {
   const opts = { model, engine: o.engine ?? 'auto', threads: o.threads, laneSize: o.laneSize };
   const t0 = performance.now();
   const packed = await compress(data, opts);

@@ -6,7 +6,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ErrorCodes, NncError } from '../errors.js';
-import { loadAddon } from '../engine/cpu.js';
+import { loadAddon } from '../native/addon.js';
 import { compress } from '../api.js';
 import { serializeModel } from '../model/format.js';
 import { Model } from '../model/model.js';
@@ -41,7 +41,7 @@ interface TrainerClass {
 
 export function trainerClass(): TrainerClass {
   const { addon, error } = loadAddon();
-  const T = (addon as unknown as { Trainer?: TrainerClass } | undefined)?.Trainer;
+  const T = addon?.exports.Trainer as TrainerClass | undefined;
   if (!T) {
     throw new NncError(
       ErrorCodes.ENGINE_UNAVAILABLE,

@@ -43,6 +43,7 @@ export const tsEngine: Engine = {
       opts?.signal,
     );
   },
+  frequencies: (model: EngineModel, content: Uint8Array, laneSize: number): Uint32Array => frequencyTable(model, content, laneSize),
 };
 
 /**
