@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseArgs } from '../src/cli/args.js';
+import { engineChoices } from '../src/engine/registry.js';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'nnc.js');
@@ -81,7 +82,7 @@ describe('argument parsing', () => {
     expect(() => parseArgs(['--nope'])).toThrow(/unknown option --nope/);
     expect(() => parseArgs(['-T'])).toThrow(/requires a value/);
     expect(() => parseArgs(['-T', 'x'])).toThrow(/integer/);
-    expect(() => parseArgs(['--engine', 'gpu'])).toThrow(/auto, cpu or ts/);
+    expect(() => parseArgs(['--engine', 'gpu'])).toThrow(`expects ${engineChoices('')}, not "gpu"`);
     expect(() => parseArgs(['--lane-size', '0'])).toThrow(/positive size/);
   });
 });

@@ -7,9 +7,11 @@
  */
 
 import { delimiter } from 'node:path';
+import { engineChoices, isEngineName } from '../engine/registry.js';
+import type { EngineChoice } from '../engine/select.js';
 
 export type Mode = 'compress' | 'decompress' | 'test' | 'list';
-export type Engine = 'auto' | 'cpu' | 'ts';
+export type Engine = EngineChoice;
 
 export interface CliOptions {
   mode: Mode;
@@ -70,8 +72,8 @@ const SPECS: Spec[] = [
   {
     long: 'engine',
     value: (o, v, n) => {
-      if (v !== 'auto' && v !== 'cpu' && v !== 'ts') {
-        throw new UsageError(`${n} expects auto, cpu or ts, not ${JSON.stringify(v)}`);
+      if (v !== 'auto' && !isEngineName(v)) {
+        throw new UsageError(`${n} expects ${engineChoices('')}, not ${JSON.stringify(v)}`);
       }
       o.engine = v;
     },

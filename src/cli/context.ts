@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { CliOptions } from './args.js';
 import { describeError } from './format.js';
 import type { loadModel } from '../index.js';
+import type { EngineChoice } from '../engine/select.js';
 
 export type Model = ReturnType<typeof loadModel>;
 
@@ -25,7 +26,7 @@ export interface CliIo {
 export interface LibOptions {
   model?: Model;
   modelPath?: string;
-  engine?: 'auto' | 'cpu' | 'ts';
+  engine?: EngineChoice;
   threads?: number;
   laneSize?: number;
   frameSize?: number;

@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { engineInfo, loadModel } from '../index.js';
+import { ENGINES } from '../engine/registry.js';
 import { defaultOptions, parseArgs, UsageError, type CliOptions } from './args.js';
 import { planJob, testArchive, transcode } from './codec.js';
 import { Context, displayName, EXIT_ERROR, EXIT_OK, type CliIo, type LibOptions } from './context.js';
@@ -51,7 +52,8 @@ Codec:
       --model-path DIRS   directories (':'-separated) searched for the model an
                         archive names, before those in NNC_MODEL_PATH
   -T, --threads N       worker threads (0: one per CPU)
-      --engine E        auto, cpu or ts (the TypeScript reference; slow)
+      --engine E        auto (the first of these that loads) or one by name:
+${ENGINES.map((e) => `${' '.repeat(26)}${e.name.padEnd(6)}${e.summary}`).join('\n')}
       --lane-size N     bytes per independently coded lane (e.g. 64K)
       --frame-size N    bytes of content per frame (e.g. 4M)
 

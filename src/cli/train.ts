@@ -15,6 +15,8 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { describeError } from './format.js';
 import { EXIT_ERROR, EXIT_OK, type CliIo } from './context.js';
+import { engineChoices, isEngineName } from '../engine/registry.js';
+import type { EngineChoice } from '../engine/select.js';
 import { loadModel, resolveModel } from '../model/model.js';
 import { PRESETS } from '../train/data.js';
 import { measure } from '../train/evaluate.js';
@@ -77,7 +79,7 @@ interface TrainArgs {
   threshold: number;
   retrain: number;
   snapshotRatio: number;
-  engine?: 'auto' | 'cpu' | 'ts';
+  engine?: EngineChoice;
   /** --samples was given (it then overrides a resumed checkpoint's setting). */
   samplesGiven?: boolean;
   /** --lr was given (with --resume it continues at that rate: fine-tuning). */
@@ -153,7 +155,7 @@ function parse(cmd: string, argv: readonly string[]): TrainArgs {
       case '--snapshot-ratio': a.snapshotRatio = num('--snapshot-ratio', next(), 1, 1000, false); break;
       case '--engine': {
         const e = next();
-        if (e !== 'auto' && e !== 'cpu' && e !== 'ts') throw new ArgError('--engine expects auto, cpu or ts');
+        if (e !== 'auto' && !isEngineName(e)) throw new ArgError(`--engine expects ${engineChoices('')}`);
         a.engine = e;
         break;
       }
