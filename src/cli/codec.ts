@@ -11,13 +11,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createCompressStream, createDecompressStream } from '../index.js';
+import { createCompressStream, createDecompressStream, defaultModelPath, loadModel } from '../index.js';
 import { Context, displayName } from './context.js';
 import { SYSTEM_MESSAGES, formatBpb, formatRatio } from './format.js';
+import { admitInput, openInput, unchangedSince, type InputRules } from './input.js';
 import { Progress } from './progress.js';
 import { alreadyExists, publishNoClobber, registerTemp, releaseTemp, removeTemp, tempPathFor } from './tempfile.js';
 
 export const SUFFIX = '.nnc';
+
+/** Output at least this fraction of the input: "did not compress" (a stored frame is 100% plus 36 bytes). */
+export const POOR_RATIO = 0.98;
 
 /** Counts bytes and, optionally, hashes them on the way through. */
 class Meter extends Transform {
@@ -53,6 +57,8 @@ interface Job {
   /** Output path, or '-' for stdout. */
   output: string;
   decompress: boolean;
+  /** How the input may be opened (admitInput already checked it). */
+  rules: InputRules;
 }
 
 /** Run one compress/decompress job. Errors are thrown to the caller, which reports them. */
@@ -60,7 +66,8 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
   const name = displayName(job.input);
   const fromStdin = job.input === '-';
   const toStdout = job.output === '-';
-  const stat = fromStdin ? undefined : await fs.promises.stat(job.input);
+  const input = fromStdin ? undefined : await openInput(job.input, job.rules);
+  const stat = input?.opened.isFile() ? input.opened : undefined;
   const started = process.hrtime.bigint();
 
   // --rm on compression: hash the input while compressing, then decode what was written and compare.
@@ -70,9 +77,11 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
   const progress = new Progress(ctx.progressSink(), name, stat?.size);
   const inMeter = new Meter(inputHash);
   const outMeter = new Meter();
-  const source: Readable = fromStdin ? ctx.io.stdin : fs.createReadStream(job.input);
+  const source: Readable = input ? input.stream : ctx.io.stdin;
   const codec = job.decompress ? createDecompressStream(ctx.lib) : createCompressStream(ctx.lib);
   const tap = progress.tap();
+  /** The input as it was once its last byte had been read (for --rm's same-file check). */
+  let afterRead: fs.Stats | undefined;
 
   try {
     if (toStdout) {
@@ -81,6 +90,7 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
       await writeAtomically(ctx, job.output, async (tmp) => {
         // Private until complete when it gets the input's mode; otherwise the usual 0666 & ~umask.
         await pipeline(source, tap, inMeter, codec, outMeter, fs.createWriteStream(tmp, { flags: 'wx', mode: stat ? 0o600 : 0o666 }));
+        if (input) afterRead = await input.fstat();
         if (stat) copyAttributes(tmp, stat);
         if (ctx.opts.rm) await fsyncFile(tmp);
         if (verify) await verifyArchive(ctx, tmp, inputHash!.digest(), inMeter.bytes);
@@ -88,11 +98,17 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
     }
   } finally {
     progress.end();
+    await input?.close();
   }
 
-  if (ctx.opts.rm && !fromStdin && !toStdout) {
-    // Only now: the output is complete, on disk, in place and (for compression) decoded back to the input.
-    await fs.promises.unlink(job.input);
+  if (ctx.opts.rm && input && !toStdout) {
+    // Only now: the output is complete, on disk, in place and (for compression) decoded back to the input;
+    // and only if the input is still the very file read: data appended meanwhile is in no output.
+    if (afterRead && (await unchangedSince(job.input, afterRead, inMeter.bytes))) await fs.promises.unlink(job.input);
+    else ctx.warn(name, `changed while it was being ${job.decompress ? 'decompressed' : 'compressed'} -- not removed`);
+  }
+  if (!job.decompress && inMeter.bytes > 0 && outMeter.bytes >= POOR_RATIO * inMeter.bytes) {
+    ctx.notice(name, didNotCompress(ctx, inMeter.bytes, outMeter.bytes));
   }
 
   if (ctx.opts.verbosity > 1) {
@@ -105,6 +121,25 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
         (toStdout ? '' : ` -> ${job.output}`),
     );
   }
+}
+
+/**
+ * Say that a file was stored or barely compressed, with which model and what
+ * to do; the time spent on the network bought nothing. Informational (exit 0).
+ */
+function didNotCompress(ctx: Context, raw: number, packed: number): string {
+  let model = 'the bundled model';
+  try {
+    const m = ctx.lib.model ?? loadModel(defaultModelPath());
+    model = `model ${m.metadata?.name ?? m.path ?? 'unnamed'} (${m.id})`;
+  } catch {
+    // The frames were coded, so the model loaded; keep the generic words if it cannot be read again.
+  }
+  return (
+    `warning: did not compress (ratio ${formatRatio(raw, packed)}) with ${model}; ` +
+    'unless the data is already compressed or random, train a model for it: ' +
+    'nnc train FILE... -o MODEL.nncm, then nnc -m MODEL.nncm FILE'
+  );
 }
 
 /** Decode the archive just written and check it reproduces the input (same length, same SHA-256). */
@@ -140,8 +175,14 @@ async function writeAtomically(ctx: Context, dest: string, produce: (tmp: string
     } catch (e) {
       throw outputError(e, dest, tmp);
     }
-    if (ctx.opts.force) await fs.promises.rename(tmp, dest);
-    else await publishNoClobber(tmp, dest);
+    if (ctx.opts.force) {
+      // A device, FIFO or directory that appeared meanwhile is never replaced, even with -f.
+      const refusal = existingOutputRefusal(dest);
+      if (refusal) throw new Error(refusal);
+      await fs.promises.rename(tmp, dest);
+    } else {
+      await publishNoClobber(tmp, dest);
+    }
     releaseTemp(tmp);
   } catch (e) {
     removeTemp(tmp);
@@ -190,17 +231,16 @@ async function fsyncFile(file: string): Promise<void> {
 /** -t: decode everything (the decoder verifies every frame's checksum), write nothing. */
 export async function testArchive(ctx: Context, input: string): Promise<void> {
   const name = displayName(input);
-  const stat = input === '-' ? undefined : await fs.promises.stat(input);
-  if (stat?.isDirectory()) {
-    ctx.warn(name, 'is a directory -- ignored');
-    return;
-  }
-  const progress = new Progress(ctx.progressSink(), name, stat?.size);
-  const source: Readable = input === '-' ? ctx.io.stdin : fs.createReadStream(input);
+  // Nothing is written: anything readable may be tested, links followed (as gzip -t).
+  const rules: InputRules = { regularOnly: false, followLinks: true };
+  if (input !== '-' && !(await admitInput(ctx, name, input, rules))) return;
+  const opened = input === '-' ? undefined : await openInput(input, rules);
+  const progress = new Progress(ctx.progressSink(), name, opened?.opened.isFile() ? opened.opened.size : undefined);
   try {
-    await pipeline(source, progress.tap(), createDecompressStream(ctx.lib), discard());
+    await pipeline(opened ? opened.stream : ctx.io.stdin, progress.tap(), createDecompressStream(ctx.lib), discard());
   } finally {
     progress.end();
+    await opened?.close();
   }
   if (ctx.opts.verbosity > 0) ctx.io.stdout.write(`${name}: OK\n`);
 }
@@ -214,13 +254,9 @@ export async function planJob(ctx: Context, input: string): Promise<Job | undefi
   const decompress = o.mode === 'decompress';
   const name = displayName(input);
   let output: string;
-  if (input !== '-') {
-    const st = await fs.promises.stat(input);
-    if (st.isDirectory()) {
-      ctx.warn(name, 'is a directory -- ignored');
-      return undefined;
-    }
-  }
+  // Checked first, so nothing is ever created beside a device, FIFO or link that is refused.
+  const rules: InputRules = { regularOnly: !o.stdout, followLinks: o.stdout || o.force };
+  if (input !== '-' && !(await admitInput(ctx, name, input, rules))) return undefined;
   if (o.stdout) output = '-';
   else if (o.output !== undefined) output = o.output;
   else if (input === '-') output = '-';
@@ -243,16 +279,34 @@ export async function planJob(ctx: Context, input: string): Promise<Job | undefi
       ctx.error(name, 'input and output are the same file');
       return undefined;
     }
+    const refusal = existingOutputRefusal(output);
+    if (refusal) {
+      ctx.error(name, refusal);
+      return undefined;
+    }
     if (!o.force && fs.existsSync(output)) {
       ctx.error(name, alreadyExists(output));
       return undefined;
     }
-    if (o.force && fs.existsSync(output) && fs.statSync(output).isDirectory()) {
-      ctx.error(name, `${output} is a directory; not overwriting it`);
-      return undefined;
-    }
   }
-  return { input, output, decompress };
+  return { input, output, decompress, rules };
+}
+
+/**
+ * Why an existing `output` must not be replaced even with -f: a directory, a
+ * device, a FIFO or a socket (a symbolic link is replaced, never written
+ * through). Undefined when there is nothing there or it may be replaced.
+ */
+function existingOutputRefusal(output: string): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(output);
+  } catch {
+    return undefined;
+  }
+  if (st.isDirectory()) return `${output} is a directory; not overwriting it`;
+  if (st.isFile() || st.isSymbolicLink()) return undefined;
+  return `${output} exists and is not a regular file; not replacing it, even with -f (use -c and redirect to write there)`;
 }
 
 function sameFile(a: string, b: string): boolean {

@@ -19,7 +19,7 @@ import { describeError } from './format.js';
 import { listArchives } from './list.js';
 import { modelCommand } from './model-info.js';
 import { trainCommand } from './train.js';
-import { installSignalCleanup, removeAllTemps } from './tempfile.js';
+import { installSignalCleanup, leftoverTempHint, removeAllTemps } from './tempfile.js';
 
 export type { CliIo } from './context.js';
 
@@ -34,6 +34,12 @@ Compress FILEs losslessly with a neural byte predictor (FILE -> FILE.nnc),
 or decompress them (-d: FILE.nnc -> FILE). With no FILE, or when FILE is -,
 read standard input and write standard output. Inputs are kept unless --rm.
 
+Only regular files are compressed or decompressed to files (as gzip and zstd):
+devices, FIFOs and sockets are skipped ("not a regular file -- ignored", exit
+status 2) unless read with -c, and nothing is created beside them. A symbolic
+link given as FILE is skipped unless -f, which follows it; -c, -t and -l
+follow links and read anything readable.
+
 Operation:
   -z, --compress        compress (the default; also: nnc compress ...)
   -d, --decompress      decompress (also: nnc decompress ...)
@@ -44,8 +50,13 @@ Output:
   -c, --stdout          write to standard output
   -o, --output FILE     write to FILE (one input only)
   -k, --keep            keep input files (the default)
-      --rm              remove each input after its output was written and verified
-  -f, --force           overwrite existing outputs; write compressed data to a terminal
+      --rm              remove each input after its output was written and verified,
+                        and only if it is still the file that was read (same
+                        inode, size and mtime); one that changed meanwhile (e.g.
+                        a log appended to) is kept, with a warning (exit 2)
+  -f, --force           overwrite existing regular outputs (never a device, FIFO
+                        or directory); follow symbolic links; write compressed
+                        data to a terminal
 
 Codec:
   -m, --model MODEL     model file (.nncm); default: the bundled model
@@ -63,7 +74,13 @@ Messages:
   -h, --help            show this help
   -V, --version         show the version
 
-Exit status: 0 ok, 1 error, 2 warning (e.g. a file was skipped).
+Exit status: 0 ok, 1 error, 2 warning (e.g. a file was skipped or not removed).
+Two warnings leave the status at 0, as the work was done (-q silences them):
+a file whose output is at least 98% of its size ("did not compress", naming
+the model: train one for such data with nnc train), and the ts engine in use
+because the native addon did not load (with the reason; about 200x slower).
+A file named like .NAME.PID.RANDOM.tmp is nnc's temporary output: one left
+behind by a killed run is incomplete, and -t, -d and -l say so.
 Errors are printed as "nnc: FILE: message (CODE)".
 A file named like a command (compress, decompress, model) can be given as ./NAME.
 `;
@@ -177,6 +194,7 @@ async function run(ctx: Context): Promise<number> {
   }
 
   if (!buildLibOptions(ctx)) return ctx.status;
+  warnIfSlowFallback(ctx);
   if (opts.verbosity > 1) {
     ctx.engine = engineName(ctx.lib);
     ctx.info(`engine: ${ctx.engine}${ctx.lib.model ? `, model ${ctx.lib.model.id}` : ''}`);
@@ -185,6 +203,8 @@ async function run(ctx: Context): Promise<number> {
   for (const input of inputs) {
     if (ctx.stdoutError) break; // e.g. the reader of our stdout went away: nothing more can be delivered
     try {
+      const hint = opts.mode === 'compress' ? undefined : leftoverTempHint(input);
+      if (hint) ctx.warn(displayName(input), hint);
       if (opts.mode === 'test') {
         await testArchive(ctx, input);
       } else {
@@ -221,6 +241,30 @@ function buildLibOptions(ctx: Context): boolean {
     }
   }
   return true;
+}
+
+/**
+ * Once per run: with engine 'auto' and no loadable addon the work silently
+ * runs on the ts reference engine, hundreds of times slower; say so and why
+ * (engineInfo's reason for the cpu engine). Informational: exit status 0.
+ */
+function warnIfSlowFallback(ctx: Context): void {
+  const choice = ctx.lib.engine ?? process.env.NNC_ENGINE ?? 'auto';
+  if (choice !== 'auto') return; // the user asked for an engine: nothing fell back
+  let info: ReturnType<typeof engineInfo>;
+  try {
+    info = engineInfo();
+  } catch {
+    return; // the codec will report the same problem as an error
+  }
+  // info.error: the selection itself is an error (NNC_SIMD): the codec reports it.
+  if (info.selected !== 'ts' || info.error !== undefined) return;
+  const reason = info.engines.find((e) => e.name === 'cpu')?.reason ?? 'no reason given';
+  ctx.notice(
+    undefined,
+    'warning: using the ts engine (the TypeScript reference), about 200 times slower than the cpu engine ' +
+      `(tens of kB/s instead of about 4 MB/s): the cpu engine is unavailable: ${reason}`,
+  );
 }
 
 function engineName(lib: LibOptions): string {

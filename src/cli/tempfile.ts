@@ -20,6 +20,34 @@ export function tempPathFor(dest: string): string {
   return path.join(dir, `.${base}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** Matches the names tempPathFor makes: `.NAME.<pid>.<8 hex>.tmp`. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * When `file` is named like one of our temporary outputs, a sentence saying
+ * it is most likely the leftover of an interrupted run (killed with SIGKILL,
+ * a crash, a power cut: no handler ran), else undefined.
+ */
+export function leftoverTempHint(file: string): string | undefined {
+  const m = TEMP_NAME.exec(path.basename(file));
+  if (!m) return undefined;
+  const pid = Number(m[2]);
+  let running = false;
+  try {
+    process.kill(pid, 0); // signal 0: only asks whether the process exists
+    running = pid !== process.pid;
+  } catch (e) {
+    running = (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return (
+    `looks like the temporary file of an interrupted nnc run (nnc writes .NAME.PID.RANDOM.tmp and renames it to NAME ` +
+    `only when complete), so it is probably incomplete; ` +
+    (running
+      ? `process ${pid} is still running: if it is that nnc, wait for it`
+      : `no process ${pid} is running: it can be removed`)
+  );
+}
+
 export function registerTemp(p: string, dest = p): void {
   live.set(p, dest);
 }
