@@ -189,7 +189,7 @@ describe('nnc --rm', () => {
   it(
     'keeps an input that was appended to during the run, with every line, and the archive',
     async () => {
-      const original = Buffer.from(generatedText(600_000, 4));
+      const original = Buffer.from(generatedText(300_000, 4));
       write('log.txt', original);
       const run = nncAsync(['--rm', 'log.txt']);
       // Append a line every few ms until nnc exits, as a logger would. Opening without
