@@ -6,16 +6,28 @@ import * as fs from 'node:fs';
 import { inspect } from '../index.js';
 import { Context, displayName } from './context.js';
 import { formatBpb, formatRatio, table } from './format.js';
+import { admitInput, openInput, type InputRules } from './input.js';
+import { leftoverTempHint } from './tempfile.js';
 
 const HEADER = ['compressed', 'uncompressed', 'ratio', 'bits/byte', 'model', 'frames', 'name'];
 const RIGHT = [true, true, true, true, false, true, false];
 
 type Summary = ReturnType<typeof inspect>;
 
-async function readStdin(ctx: Context): Promise<Buffer> {
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of ctx.io.stdin) chunks.push(Buffer.from(c as Buffer));
+  for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
   return Buffer.concat(chunks);
+}
+
+/** A FIFO or device cannot be read at offsets: read it whole, like stdin (opened without blocking). */
+async function readSpecial(file: string, rules: InputRules): Promise<Buffer> {
+  const opened = await openInput(file, rules);
+  try {
+    return await readAll(opened.stream);
+  } finally {
+    await opened.close();
+  }
 }
 
 /** FORMAT.md 4.1: the payload size B is the u32 at offset 24; a frame is 36 + B bytes. */
@@ -29,7 +41,7 @@ const FRAME_OVERHEAD = 36;
  * gives inspect() the partial frame, which it reports as truncated.
  */
 async function inspectFile(file: string): Promise<Summary> {
-  const fh = await fs.promises.open(file, 'r');
+  const fh = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); // never blocks, whatever file it has become
   try {
     const size = (await fh.stat()).size;
     const frames: Summary['frames'] = [];
@@ -77,11 +89,14 @@ export async function listArchives(ctx: Context, inputs: string[]): Promise<void
   for (const input of inputs) {
     const name = displayName(input);
     try {
-      if (input !== '-' && (await fs.promises.stat(input)).isDirectory()) {
-        ctx.warn(name, 'is a directory -- ignored');
-        continue;
-      }
-      const info = input === '-' ? inspect(await readStdin(ctx)) : await inspectFile(input);
+      const hint = input === '-' ? undefined : leftoverTempHint(input);
+      if (hint) ctx.warn(name, hint);
+      // Nothing is written: anything readable may be listed, links followed.
+      const rules: InputRules = { regularOnly: false, followLinks: true };
+      const st = input === '-' ? undefined : await admitInput(ctx, name, input, rules);
+      if (input !== '-' && !st) continue;
+      const info =
+        input === '-' ? inspect(await readAll(ctx.io.stdin)) : st!.isFile() ? await inspectFile(input) : inspect(await readSpecial(input, rules));
       const c = info.compressedSize;
       const u = info.contentSize;
       rows.push([String(c), String(u), formatRatio(u, c), formatBpb(u, c), modelColumn(info.frames), String(info.frames.length), name]);
