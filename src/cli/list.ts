@@ -3,6 +3,8 @@
  * decoded, no model is needed): sizes, ratio, bits per byte, model, frames.
  */
 import * as fs from 'node:fs';
+import { ArchiveReader } from '../format/archive.js';
+import { frameInfo } from '../inspect.js';
 import { inspect } from '../index.js';
 import { Context, displayName } from './context.js';
 import { formatBpb, formatRatio, table } from './format.js';
@@ -30,15 +32,10 @@ async function readSpecial(file: string, rules: InputRules): Promise<Buffer> {
   }
 }
 
-/** FORMAT.md 4.1: the payload size B is the u32 at offset 24; a frame is 36 + B bytes. */
-const HEADER_SIZE = 28;
-const FRAME_OVERHEAD = 36;
-
 /**
- * Inspect a file one frame at a time, so memory stays bounded by the largest
- * frame rather than the archive (inspect() takes bytes in memory). Each
- * frame is handed to inspect() on its own, which validates it; a short read
- * gives inspect() the partial frame, which it reports as truncated.
+ * Inspect a file item by item (frame headers, end records) with the same
+ * reader as every decoder, so memory stays small whatever the archive
+ * (inspect() takes bytes in memory) and a cut archive is reported the same.
  */
 async function inspectFile(file: string): Promise<Summary> {
   const fh = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); // never blocks, whatever file it has become
@@ -46,7 +43,6 @@ async function inspectFile(file: string): Promise<Summary> {
     const size = (await fh.stat()).size;
     const frames: Summary['frames'] = [];
     let contentSize = 0;
-    let pos = 0;
     const read = async (at: number, n: number): Promise<Buffer> => {
       const buf = Buffer.alloc(Math.max(0, Math.min(n, size - at)));
       let got = 0;
@@ -57,15 +53,22 @@ async function inspectFile(file: string): Promise<Summary> {
       }
       return buf.subarray(0, got);
     };
-    do {
-      const head = await read(pos, HEADER_SIZE);
-      const frameBytes = head.length === HEADER_SIZE ? FRAME_OVERHEAD + head.readUInt32LE(24) : head.length;
-      const one = inspect(head.length === HEADER_SIZE ? await read(pos, frameBytes) : head);
-      frames.push(...one.frames);
-      contentSize += one.contentSize;
-      if (one.compressedSize <= 0) break; // cannot happen for a valid frame; never loop forever
-      pos += one.compressedSize;
-    } while (pos < size);
+    // Headers and end records only: payloads are skipped, a frame's checksum
+    // (its last 8 bytes) is read for the end record's check.
+    const reader = new ArchiveReader();
+    while (reader.offset < size) {
+      const pos = reader.offset;
+      const need = reader.headSize(await read(pos, 4));
+      const head = await read(pos, need);
+      if (head.length < need) break;
+      const item = reader.item(head);
+      if (item.kind === 'end') continue;
+      if (size - pos < item.size) break;
+      reader.frameChecksum((await read(pos + item.size - 8, 8)).readBigUInt64LE(0));
+      frames.push(frameInfo(item.header));
+      contentSize += item.header.contentSize;
+    }
+    reader.finish(await read(reader.offset, Math.min(size - reader.offset, 40)));
     return { frames, contentSize, compressedSize: size };
   } finally {
     await fh.close();
