@@ -4,8 +4,8 @@
  * archives; engines code one frame at a time.
  */
 import { ErrorCodes, NncError, invalidArg } from './errors.js';
-import { ArchiveTally, storedChecksum, walkArchive } from './format/archive.js';
-import type { FrameHeader } from './format/frame.js';
+import { ArchiveTally, walkArchive } from './format/archive.js';
+import { type FrameHeader, frameContentSize, storedChecksum } from './format/frame.js';
 import {
   type CodecOptions, type CompressOptions, type Resolved, explainChecksum, modelForFrame, modelOf, resolveOptions, throwIfAborted, toBytes,
 } from './options.js';
@@ -26,9 +26,6 @@ function archiveOf(coded: Uint8Array[]): Buffer {
   for (const f of coded) tally.add(frameContentSize(f), storedChecksum(f));
   return Buffer.concat([...coded, tally.endRecord()]);
 }
-
-const frameContentSize = (frame: Uint8Array): number =>
-  new DataView(frame.buffer, frame.byteOffset + 16, 4).getUint32(0, true);
 
 /**
  * The frames of an archive, to decode in order, each item checked when it is

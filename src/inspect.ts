@@ -1,6 +1,6 @@
 /** Walk an archive's frame headers and end records without decoding (for `nnc -l`): a cut archive throws ERR_NNC_TRUNCATED. */
 import { splitArchive } from './format/archive.js';
-import type { FrameHeader } from './format/frame.js';
+import { type FrameHeader, isStored } from './format/frame.js';
 import { toBytes } from './options.js';
 
 export interface FrameInfo {
@@ -19,7 +19,7 @@ export interface ArchiveInfo {
 }
 
 export const frameInfo = (h: FrameHeader): FrameInfo => ({
-  method: h.method === 0 ? 'stored' : 'neural',
+  method: isStored(h) ? 'stored' : 'neural',
   modelId: h.modelId,
   contentSize: h.contentSize,
   laneSize: h.laneSize,

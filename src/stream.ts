@@ -1,27 +1,105 @@
 /**
- * Transform streams for `pipeline`: memory stays bounded by about one frame
- * (frameSize of input when compressing; one frame, ≤ 64 MiB + 36 bytes for
- * any archive a writer produces, when decompressing) whatever the stream's
+ * Transform streams for `pipeline`: memory stays bounded by a few frames (the
+ * engine's frames in flight: frameSize of input each when compressing; one
+ * frame, ≤ 64 MiB + 36 bytes for any archive a writer produces, each when
+ * decompressing) whatever the stream's
  * length, the chunk sizes, or how fast the consumer reads. Input is copied
  * once as it arrives, so the copying is linear in the input.
  *
  * Cancellation: `signal` in the options destroys the stream with ABORT_ERR,
  * and destroying the stream (pipeline failing, the consumer going away)
- * cancels the frame job in flight, so its CPU and memory are freed at once.
+ * cancels the frame jobs in flight, so their CPU and memory are freed at once.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { atFrame } from './api.js';
 import { abortError } from './errors.js';
-import { type ArchiveItem, ArchiveReader, ArchiveTally, storedChecksum } from './format/archive.js';
+import { type ArchiveItem, ArchiveReader, ArchiveTally } from './format/archive.js';
+import { InOrder, framesInFlight } from './in-flight.js';
 import {
   type CodecOptions, type CompressOptions, type Resolved, modelForFrame, modelOf, resolveOptions, throwIfAborted,
 } from './options.js';
 
 /**
- * A Transform whose in-flight frame job stops when it is destroyed or
- * `r.signal` aborts. `push` hands output on and waits while the consumer is
- * behind (the readable side is over its high-water mark), so a stalled
- * consumer stalls the coding instead of letting output pile up in memory.
+ * The frames in flight of one stream, delivered in order. Jobs are added by
+ * the transform; a loop hands each result on as soon as it and every frame
+ * before it are done (so output does not wait for more input), through
+ * `deliver`, which waits while the consumer is behind. add() waits while the
+ * window is full, so input stops being taken in: memory stays bounded by
+ * `width` frames of input and of output.
+ */
+class FramePump {
+  private readonly q: InOrder<Uint8Array>;
+  private running: Promise<void> | undefined;
+  private failed: { error: unknown } | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    width: number,
+    signal: AbortSignal,
+    private readonly deliver: (out: Uint8Array) => Promise<void>,
+    private readonly onFailure: (e: unknown) => void,
+  ) {
+    this.q = new InOrder<Uint8Array>(width, signal);
+  }
+
+  /** The signal each job must take: aborted with the stream, or when a job fails. */
+  get signal(): AbortSignal {
+    return this.q.signal;
+  }
+
+  /** Start a job; resolves once there is room for the next (throws the first failure). */
+  async add(job: Promise<Uint8Array>): Promise<void> {
+    this.check();
+    this.q.start(job);
+    // The loop starts in a microtask and clears `running` in the same tick
+    // as its last look at the window, so no job is ever left undelivered.
+    this.running ??= Promise.resolve().then(() => this.loop());
+    while (this.q.full && !this.failed) await new Promise<void>((r) => this.waiters.push(r));
+    this.check();
+  }
+
+  /** Wait until every job was delivered; throws the first failure. */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+    this.check();
+  }
+
+  /** Cancel every job and wait until all stopped. */
+  async cancel(): Promise<void> {
+    await this.q.cancel();
+    while (this.running) await this.running;
+  }
+
+  private check(): void {
+    if (this.failed) throw this.failed.error;
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.q.size > 0) {
+        const out = await this.q.next();
+        this.wake();
+        await this.deliver(out);
+      }
+    } catch (e) {
+      this.failed ??= { error: e };
+      this.wake();
+      this.onFailure(e);
+    }
+    this.running = undefined;
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+/**
+ * A Transform whose frame jobs stop when it is destroyed or `r.signal`
+ * aborts. Output goes through a FramePump: handed on in order, waiting while
+ * the consumer is behind (the readable side is over its high-water mark), so
+ * a stalled consumer stalls the coding instead of letting output pile up in
+ * memory.
  */
 function cancellable(
   r: Resolved,
@@ -29,8 +107,9 @@ function cancellable(
   flush: (io: StreamIo) => Promise<void>,
 ): Transform {
   const ac = new AbortController();
-  // The frame job in flight, if any: destroying waits for it to stop, so
-  // 'error'/'close' (and pipeline's rejection) come once its memory is freed.
+  // The transform/flush call in progress, if any: destroying waits for it and
+  // for the frame jobs to stop, so 'error'/'close' (and pipeline's rejection)
+  // come once their memory is freed.
   let inflight: Promise<void> | undefined;
   // Resolved by the next _read(): the consumer wants more.
   let wakeReader: (() => void) | undefined;
@@ -40,21 +119,23 @@ function cancellable(
       if (inflight === p) inflight = undefined;
     });
   };
-  const io: StreamIo = {
-    signal: ac.signal,
-    push: async (data) => {
-      if (t.push(data)) return;
-      throwIfAborted(ac.signal);
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => reject(abortError(ac.signal.reason));
-        wakeReader = () => {
-          ac.signal.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        ac.signal.addEventListener('abort', onAbort, { once: true });
-      });
-    },
+  const push = async (data: Uint8Array): Promise<void> => {
+    if (t.push(data)) return;
+    throwIfAborted(ac.signal);
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(abortError(ac.signal.reason));
+      wakeReader = () => {
+        ac.signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      ac.signal.addEventListener('abort', onAbort, { once: true });
+    });
   };
+  // A job that fails while no transform call runs (none would see it) ends the stream.
+  const pump = new FramePump(framesInFlight(r.engine, r.threads), ac.signal, push, (e) => {
+    if (!inflight && !t.destroyed) t.destroy(e as Error);
+  });
+  const io: StreamIo = { pump, push };
   const t = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       track(transform(chunk, io), cb);
@@ -72,8 +153,8 @@ function cancellable(
     destroy(err, cb) {
       r.signal?.removeEventListener('abort', onAbort);
       ac.abort(err ?? abortError());
-      if (!inflight) return cb(err);
-      inflight.then(() => cb(err), () => cb(err));
+      const stopped = [pump.cancel(), inflight ?? Promise.resolve()];
+      Promise.allSettled(stopped).then(() => cb(err));
     },
   });
   const onAbort = (): void => {
@@ -85,16 +166,17 @@ function cancellable(
 }
 
 interface StreamIo {
-  signal: AbortSignal;
-  /** Push output; resolves once the consumer can take more. */
+  /** Frame jobs in flight, their output handed on in order. */
+  pump: FramePump;
+  /** Push output directly (after pump.drain()); resolves once the consumer can take more. */
   push(data: Uint8Array): Promise<void>;
 }
 
 /**
  * Compression. Written chunks are copied into the frame being filled as they
  * arrive, so a producer may reuse its buffer as soon as write() calls back
- * (as node:zlib and fs streams allow). Each full frame is coded, then the
- * end record closes the archive.
+ * (as node:zlib and fs streams allow). Each full frame is coded (several at
+ * once, as the engine takes them), then the end record closes the archive.
  */
 export function createCompressStream(opts?: CompressOptions): Transform {
   const r = resolveOptions(opts);
@@ -102,11 +184,13 @@ export function createCompressStream(opts?: CompressOptions): Transform {
   const tally = new ArchiveTally();
   let frame: Buffer | undefined; // the frame being filled: `size` bytes of r.frameSize
   let size = 0;
+  let started = 0; // frames handed to the engine
 
   const emit = async (io: StreamIo, content: Uint8Array): Promise<void> => {
-    const coded = await r.engine.compressFrameAsync(model, content, { laneSize: r.laneSize, threads: r.threads, signal: io.signal });
-    tally.add(content.length, storedChecksum(coded));
-    await io.push(coded);
+    started++;
+    const job = r.engine.compressFrameAsync(model, content, { laneSize: r.laneSize, threads: r.threads, signal: io.pump.signal });
+    // Counted in output order: the pump delivers in order.
+    await io.pump.add(job.then((coded) => (tally.addFrame(coded), coded)));
   };
 
   return cancellable(
@@ -129,17 +213,18 @@ export function createCompressStream(opts?: CompressOptions): Transform {
     },
     async (io) => {
       // An empty stream is one empty frame; otherwise the rest, if any.
-      if (size > 0 || tally.frames === 0n) await emit(io, frame ? frame.subarray(0, size) : new Uint8Array(0));
+      if (size > 0 || started === 0) await emit(io, frame ? frame.subarray(0, size) : new Uint8Array(0));
       frame = undefined;
+      await io.pump.drain();
       await io.push(tally.endRecord());
     },
   );
 }
 
 /**
- * Decompression, frame by frame: memory holds about one frame whatever the
- * chunking (input is copied as it arrives, for the same reason as above, and
- * joined once per frame) and whatever the consumer (see cancellable()).
+ * Decompression, frame by frame: memory holds about `framesInFlight` frames
+ * whatever the chunking (input is copied as it arrives, for the same reason
+ * as above, and joined once per frame) and whatever the consumer.
  */
 export function createDecompressStream(opts?: CodecOptions): Transform {
   const r = resolveOptions(opts);
@@ -169,6 +254,19 @@ export function createDecompressStream(opts?: CodecOptions): Transform {
       n -= c.length;
     }
   };
+  /**
+   * Damage found reading ahead (a later header, the end record) is reported
+   * only once the frames before it are delivered: if one of them fails, its
+   * error comes first, as in a decoder that reads one frame at a time.
+   */
+  const inOrder = async <T>(io: StreamIo, step: () => T): Promise<T> => {
+    try {
+      return step();
+    } catch (e) {
+      await io.pump.drain();
+      throw e;
+    }
+  };
 
   return cancellable(
     r,
@@ -179,9 +277,9 @@ export function createDecompressStream(opts?: CodecOptions): Transform {
       for (;;) {
         if (!pending) {
           if (size === 0) return;
-          const need = reader.headSize(head(Math.min(size, 4)));
+          const need = await inOrder(io, () => reader.headSize(head(Math.min(size, 4))));
           if (size < need) return;
-          const item = reader.item(head(need));
+          const item = await inOrder(io, () => reader.item(head(need)));
           if (item.kind === 'end') {
             consume(item.size);
             continue;
@@ -193,18 +291,20 @@ export function createDecompressStream(opts?: CodecOptions): Transform {
         const bytes = head(n);
         reader.frameDone(bytes);
         pending = undefined;
-        let out: Uint8Array;
-        try {
-          out = await r.engine.decompressFrameAsync(modelForFrame(r, header), bytes, { threads: r.threads, signal: io.signal });
-        } catch (e) {
-          throw atFrame(e, { at, header });
-        }
+        const model = await inOrder(io, () => modelForFrame(r, header));
+        // The job holds `bytes` (our own copy of the input) until it is done.
+        const job = r.engine.decompressFrameAsync(model, bytes, { threads: r.threads, signal: io.pump.signal });
         consume(n);
-        await io.push(out);
+        await io.pump.add(
+          job.catch((e) => {
+            throw atFrame(e, { at, header });
+          }),
+        );
       }
     },
-    async () => {
-      reader.finish(size > 0 ? head(size) : undefined);
+    async (io) => {
+      await inOrder(io, () => reader.finish(size > 0 ? head(size) : undefined));
+      await io.pump.drain();
     },
   );
 }

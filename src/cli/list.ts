@@ -3,7 +3,8 @@
  * decoded, no model is needed): sizes, ratio, bits per byte, model, frames.
  */
 import * as fs from 'node:fs';
-import { ArchiveReader } from '../format/archive.js';
+import { ArchiveReader, END_RECORD_SIZE } from '../format/archive.js';
+import { FRAME_TRAILER_SIZE, storedChecksum } from '../format/frame.js';
 import { frameInfo } from '../inspect.js';
 import { inspect } from '../index.js';
 import { Context, displayName } from './context.js';
@@ -64,11 +65,11 @@ async function inspectFile(file: string): Promise<Summary> {
       const item = reader.item(head);
       if (item.kind === 'end') continue;
       if (size - pos < item.size) break;
-      reader.frameChecksum((await read(pos + item.size - 8, 8)).readBigUInt64LE(0));
+      reader.frameChecksum(storedChecksum(await read(pos + item.size - FRAME_TRAILER_SIZE, FRAME_TRAILER_SIZE)));
       frames.push(frameInfo(item.header));
       contentSize += item.header.contentSize;
     }
-    reader.finish(await read(reader.offset, Math.min(size - reader.offset, 40)));
+    reader.finish(await read(reader.offset, Math.min(size - reader.offset, END_RECORD_SIZE)));
     return { frames, contentSize, compressedSize: size };
   } finally {
     await fh.close();

@@ -13,7 +13,7 @@
 import { ErrorCodes, NncError } from '../errors.js';
 import { xxh64 } from '../xxhash64.js';
 import {
-  FRAME_HEADER_SIZE, FRAME_MAGIC, FRAME_VERSION, LEGACY_FRAME_VERSION, type FrameHeader, parseFrameHeader,
+  FRAME_HEADER_SIZE, FRAME_MAGIC, FRAME_VERSION, LEGACY_FRAME_VERSION, type FrameHeader, parseFrameHeader, storedChecksum,
 } from './frame.js';
 
 export const END_MAGIC = [0x89, 0x4e, 0x4e, 0x45] as const; // "\x89NNE"
@@ -52,6 +52,11 @@ export class ArchiveTally implements ArchiveTotals {
     this.contentSize = (this.contentSize + BigInt(contentSize)) & M64;
   }
 
+  /** Count a whole frame (as an engine wrote it): its content size and stored checksum. */
+  addFrame(frame: Uint8Array): void {
+    this.add(new DataView(frame.buffer, frame.byteOffset + 16, 4).getUint32(0, true), storedChecksum(frame));
+  }
+
   /** The end record a writer appends after the last frame. */
   endRecord(): Uint8Array {
     const out = new Uint8Array(END_RECORD_SIZE);
@@ -65,10 +70,6 @@ export class ArchiveTally implements ArchiveTotals {
     return out;
   }
 }
-
-/** The stored checksum of a whole frame (its last 8 bytes). */
-export const storedChecksum = (frame: Uint8Array): bigint =>
-  new DataView(frame.buffer, frame.byteOffset + frame.length - 8, 8).getBigUint64(0, true);
 
 /** Parse and check an end record (40 bytes at `buf[0..]`); `at` is its archive offset, for messages. */
 export function parseEndRecord(buf: Uint8Array, at: number): ArchiveTotals {

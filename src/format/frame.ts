@@ -118,3 +118,17 @@ export function writeFrame(
 export function frameChecksum(buf: Uint8Array, offset: number, h: FrameHeader): bigint {
   return new DataView(buf.buffer, buf.byteOffset + offset + FRAME_HEADER_SIZE + h.payloadSize, 8).getBigUint64(0, true);
 }
+
+/**
+ * The stored checksum of a whole frame: its last FRAME_TRAILER_SIZE bytes
+ * (also what a reader that skipped the payload passes: the trailer alone).
+ */
+export const storedChecksum = (frame: Uint8Array): bigint =>
+  new DataView(frame.buffer, frame.byteOffset + frame.length - FRAME_TRAILER_SIZE, FRAME_TRAILER_SIZE).getBigUint64(0, true);
+
+/** The content size a frame this process just wrote states (no validation: for trusted frames only). */
+export const frameContentSize = (frame: Uint8Array): number =>
+  new DataView(frame.buffer, frame.byteOffset + 16, 4).getUint32(0, true);
+
+/** A stored frame holds its content as is (no model was needed to write it, none to read it). */
+export const isStored = (h: Pick<FrameHeader, 'method'>): boolean => h.method === METHOD_STORED;
