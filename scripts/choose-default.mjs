@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const req = (p) => import(join(root, 'dist', p)).then((m) => m.default ?? m);
 const nnc = await req('index.js');
-const { serializeModel } = await req('model/format.js');
+const { serializeModel } = await req('format/model-file.js');
 
 const [famDir, testDir] = process.argv.slice(2);
 const opt = (flag, dflt) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : dflt);

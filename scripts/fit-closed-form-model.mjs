@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const { fitClosedForm, order2CodeLength } = require(join(root, 'dist/model/closed-form.js'));
-const { serializeModel, parseModel } = require(join(root, 'dist/model/format.js'));
+const { serializeModel, parseModel } = require(join(root, 'dist/format/model-file.js'));
 const { Predictor } = require(join(root, 'dist/engine/ts/predictor.js'));
 
 const args = process.argv.slice(2);

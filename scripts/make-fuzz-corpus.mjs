@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const req = (p) => import(join(root, 'dist', p)).then((m) => m.default ?? m);
 const { randomModel } = await req('model/random.js');
-const { serializeModel } = await req('model/format.js');
+const { serializeModel } = await req('format/model-file.js');
 const { sampleFromModel } = await req('model/sample.js');
 const nnc = await req('index.js');
 

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const req = (p) => import(join(root, 'dist', p)).then((m) => m.default ?? m);
 const { randomModel } = await req('model/random.js');
-const { serializeModel } = await req('model/format.js');
+const { serializeModel } = await req('format/model-file.js');
 const { xxh64 } = await req('xxhash64.js');
 const { sampleFromModel } = await req('model/sample.js');
 const nnc = await req('index.js');
@@ -147,7 +147,7 @@ console.log(`model ${model.id}; wrote ${Object.keys(cases).length} golden and ${
 // Bad models (bad-models/): one per class of damage or absurd dimension, each
 // with the code it must produce, from a small valid model. Edits of the
 // canonical section recompute the file checksum, so the intended check fires.
-const { canonicalSize } = await req('model/format.js');
+const { canonicalSize } = await req('format/model-file.js');
 mkdirSync(join(dir, 'bad-models'), { recursive: true });
 const small = randomModel(77, { k: 2, E: 2, hidden: [4, 3], alphabetBytes: 5, expLength: 8 });
 const good = Buffer.from(serializeModel(small, { name: 'bad-model-base' }));

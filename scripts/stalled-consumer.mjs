@@ -23,7 +23,7 @@ const mib = arg('mib', 256);
 const sleep = arg('sleep', 20);
 const nnc = await import(join(root, 'dist', 'index.js'));
 const { randomModel } = await import(join(root, 'dist', 'model', 'random.js'));
-const { serializeModel } = await import(join(root, 'dist', 'model', 'format.js'));
+const { serializeModel } = await import(join(root, 'dist', 'format', 'model-file.js'));
 
 const dir = mkdtempSync(join(tmpdir(), 'nnc-stall-'));
 const archive = join(dir, 'big.nnc');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fitClosedForm, order2CodeLength } from '../src/model/closed-form.js';
-import { parseModel, serializeModel } from '../src/model/format.js';
+import { parseModel, serializeModel } from '../src/format/model-file.js';
 import { rng } from '../src/model/random.js';
 import { Predictor, fillContext } from '../src/engine/ts/predictor.js';
 

@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NncError, compressSync, createDecompressStream, decompressSync, loadModel } from '../src/index.js';
 import { selectEngine } from '../src/engine/select.js';
-import { serializeModel } from '../src/model/format.js';
+import { serializeModel } from '../src/format/model-file.js';
 import { randomModel } from '../src/model/random.js';
 import { sampleFromModel } from '../src/model/sample.js';
 import { xxh64 } from '../src/xxhash64.js';

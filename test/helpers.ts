@@ -1,6 +1,6 @@
 /** Shared test data: seeded, generated here (tests never read ../shared). */
 import { rng, randomModel, type RandomModelOptions } from '../src/model/random.js';
-import { serializeModel } from '../src/model/format.js';
+import { serializeModel } from '../src/format/model-file.js';
 import { sampleFromModel } from '../src/model/sample.js';
 import { Model } from '../src/model/model.js';
 import type { ModelTensors } from '../src/model/types.js';

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/index.js';
-import { MAX_MODEL_FILE } from '../src/model/format.js';
+import { MAX_MODEL_FILE } from '../src/format/model-file.js';
 
 const ROOT = path.resolve(__dirname, '..');
 const LIMIT_MS = 15_000;

@@ -9,7 +9,7 @@ import { createCpuEngine, cpuFeatures, type SimdLevel } from '../src/engine/cpu.
 import { frequencyTable, tsEngine } from '../src/engine/ts/index.js';
 import { randomModel, rng } from '../src/model/random.js';
 import { sampleFromModel } from '../src/model/sample.js';
-import { serializeModel } from '../src/model/format.js';
+import { serializeModel } from '../src/format/model-file.js';
 import { engineStatus, skipNote } from './support/engines.js';
 
 const cpuStatus = engineStatus('cpu');

@@ -7,7 +7,7 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, sta
 import { join } from 'node:path';
 import { ErrorCodes, NncError, invalidArg } from '../errors.js';
 import type { Engine, EngineModel, EngineName } from '../engine/types.js';
-import { MAX_MODEL_FILE, parseModel } from './format.js';
+import { MAX_MODEL_FILE, parseModel } from '../format/model-file.js';
 import { alphabetSize, parameterCount, type ModelMetadata, type ParsedModel } from './types.js';
 import { packageRoot } from '../package-root.js';
 

@@ -13,7 +13,7 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, rea
 import { delimiter, join, resolve } from 'node:path';
 import { invalidArg } from '../errors.js';
 import { toHex64, xxh64 } from '../xxhash64.js';
-import { MAX_MODEL_FILE, MODEL_MAGIC } from './format.js';
+import { MAX_MODEL_FILE, MODEL_HEADER_SIZE, modelFileSections } from '../format/model-file.js';
 import { Model, loadModel } from './model.js';
 
 /** The directories to search: the option's first, then NNC_MODEL_PATH's; empty entries dropped, duplicates once. */
@@ -50,16 +50,16 @@ function idOf(path: string, size: number): string | null {
   }
   try {
     if (!fstatSync(fd).isFile()) return null;
-    const head = Buffer.alloc(16);
-    if (readSync(fd, head, 0, 16, 0) !== 16) return null;
-    if (MODEL_MAGIC.some((b, i) => head[i] !== b)) return null;
-    const C = head.readUInt32LE(8);
-    const J = head.readUInt32LE(12);
-    if (C < 1 || 24 + C + J !== size) return null;
+    const head = Buffer.alloc(MODEL_HEADER_SIZE);
+    if (readSync(fd, head, 0, MODEL_HEADER_SIZE, 0) !== MODEL_HEADER_SIZE) return null;
+    const sections = modelFileSections(head);
+    if (!sections) return null;
+    const { canonical: C, metadata: J } = sections;
+    if (C < 1 || MODEL_HEADER_SIZE + C + J + 8 !== size) return null;
     const canonical = Buffer.allocUnsafe(C);
     let n = 0;
     while (n < C) {
-      const got = readSync(fd, canonical, n, C - n, 16 + n);
+      const got = readSync(fd, canonical, n, C - n, MODEL_HEADER_SIZE + n);
       if (got === 0) return null;
       n += got;
     }

@@ -8,7 +8,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ErrorCodes, NncError } from '../errors.js';
 import { loadAddon } from '../native/addon.js';
 import { compress } from '../api.js';
-import { serializeModel } from '../model/format.js';
+import { serializeModel } from '../format/model-file.js';
 import { Model } from '../model/model.js';
 import type { ModelMetadata } from '../model/types.js';
 import { readTrainingData, type TrainingData } from './data.js';

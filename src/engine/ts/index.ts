@@ -4,7 +4,7 @@
  * event loop stays free (see ./worker-pool.ts).
  */
 import type { DecodeOptions, Engine, EngineModel, FrameOptions } from '../types.js';
-import { parseModel } from '../../model/format.js';
+import { parseModel } from '../../format/model-file.js';
 import { Predictor } from './predictor.js';
 import { compressFrame, decompressFrame, frequencyTable as tableOf, type TsModel } from './frame-codec.js';
 import { runInWorker } from './worker-pool.js';

@@ -1,7 +1,7 @@
 /** Worker-thread side of ./worker-pool.ts. */
 import { parentPort } from 'node:worker_threads';
 import { NncError } from '../../errors.js';
-import { parseModel } from '../../model/format.js';
+import { parseModel } from '../../format/model-file.js';
 import { compressFrame, decompressFrame, type TsModel } from './frame-codec.js';
 import { Predictor } from './predictor.js';
 

@@ -4,11 +4,13 @@
  */
 import { ErrorCodes, NncError } from '../errors.js';
 import { toHex64, xxh64 } from '../xxhash64.js';
-import type { HiddenLayer, ModelMetadata, ModelTensors, ParsedModel } from './types.js';
+import type { HiddenLayer, ModelMetadata, ModelTensors, ParsedModel } from '../model/types.js';
 
 export const MODEL_MAGIC = [0x89, 0x4e, 0x43, 0x4d] as const;
 export const MODEL_VERSION = 1;
 const HEADER = 16;
+/** magic, version, flags, then the two section sizes (FORMAT.md 1.1). */
+export const MODEL_HEADER_SIZE = HEADER;
 const MAX_CANONICAL = 2 ** 28;
 const MAX_META = 2 ** 20;
 const ACC_LIMIT = 2 ** 31;
@@ -73,6 +75,18 @@ export function serializeModel(t: ModelTensors, metadata: ModelMetadata = {}): U
   return out;
 }
 
+/**
+ * The section sizes a model file's first MODEL_HEADER_SIZE bytes state
+ * (canonical C, metadata J; the whole file is 16 + C + J + 8 bytes), or null
+ * when they do not start a model file. Nothing else is checked: for a reader
+ * that wants only the canonical section (the ID); parseModel checks the rest.
+ */
+export function modelFileSections(head: Uint8Array): { canonical: number; metadata: number } | null {
+  if (head.length < HEADER || MODEL_MAGIC.some((b, i) => head[i] !== b)) return null;
+  const dv = new DataView(head.buffer, head.byteOffset, HEADER);
+  return { canonical: dv.getUint32(8, true), metadata: dv.getUint32(12, true) };
+}
+
 export function parseModel(bytes: Uint8Array): ParsedModel {
   if (bytes.length < HEADER + 8) throw bad(`file is ${bytes.length} bytes, shorter than the ${HEADER + 8}-byte minimum`);
   for (let i = 0; i < 4; i++) if (bytes[i] !== MODEL_MAGIC[i]) throw bad('wrong magic (not an .nncm model)');
@@ -82,8 +96,7 @@ export function parseModel(bytes: Uint8Array): ParsedModel {
     throw new NncError(ErrorCodes.UNSUPPORTED, `model format version ${version} is not supported (this nnc reads version ${MODEL_VERSION}); upgrade nnc-native`);
   }
   if (dv.getUint16(6, true) !== 0) throw new NncError(ErrorCodes.UNSUPPORTED, 'model file has reserved flags set; it was written by a newer nnc: upgrade nnc-native');
-  const C = dv.getUint32(8, true);
-  const J = dv.getUint32(12, true);
+  const { canonical: C, metadata: J } = modelFileSections(bytes)!;
   if (C < 1 || C > MAX_CANONICAL) throw bad(`canonical section size ${C} out of range`);
   if (J > MAX_META) throw bad(`metadata size ${J} out of range`);
   if (bytes.length !== HEADER + C + J + 8) throw bad(`file is ${bytes.length} bytes but its header says ${HEADER + C + J + 8}`);
