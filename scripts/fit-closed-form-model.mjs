@@ -4,8 +4,8 @@
 // (the last 1/5 is test data and is never used for fitting), and records the
 // ideal code length on the test parts of dickens, bible and world192.
 //
-// Usage (after `npx tsc -p tsconfig.build.json`):
-//   node scripts/fit-default-model.mjs [--data DIR] [--out FILE] [--order1 N] [--skip N] [--lambda X]
+// Usage (after `npm run build:ts && npm run build:support`: the fitter, scripts/closed-form.ts, is not in the package):
+//   node scripts/fit-closed-form-model.mjs [--data DIR] [--out FILE] [--order1 N] [--skip N] [--lambda X]
 //     [--alpha X] [--beta X] [--min-pair N]   (fit options; defaults: chosen by training gain)
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { fitClosedForm, order2CodeLength } = require(join(root, 'dist/model/closed-form.js'));
+const { fitClosedForm, order2CodeLength } = require(join(root, 'build-support/scripts/closed-form.js'));
 const { serializeModel, parseModel } = require(join(root, 'dist/format/model-file.js'));
 const { Predictor } = require(join(root, 'dist/engine/ts/predictor.js'));
 
@@ -105,7 +105,7 @@ const metadata = {
     'Default model for English text until a trained one ships: a smoothed order-1 byte model with order-2 corrections ' +
     'for the most informative byte pairs, fitted in closed form from byte counts and mapped exactly into the network.',
   method:
-    `closed form (src/model/closed-form.ts), no training loop: alphabet = the ${stats.A - 1} byte values seen; ` +
+    `closed form (scripts/closed-form.ts), no training loop: alphabet = the ${stats.A - 1} byte values seen; ` +
     `layer 0 = ${stats.order1Contexts} exact detectors of the previous token + ${stats.order2Contexts} of (previous, second previous) ` +
     'token pairs chosen by log-likelihood gain (embedding = token index as an 8-bit ±127 code); layer 1 = one node per symbol ' +
     'holding its log-probability in 1/16-nat steps (bias = fallback distribution, weights = telescoping order-1 and order-2 ' +

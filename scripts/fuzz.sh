@@ -31,6 +31,7 @@ if ! command -v clang++ >/dev/null 2>&1; then
   exit 2
 fi
 [ -f dist/index.js ] || npm run build:ts >/dev/null
+[ -f build-support/test/support/random.js ] || npm run build:support >/dev/null
 
 cmake -S . -B "$B" -DCMAKE_CXX_COMPILER=clang++ -DNNC_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$B" -j "$(nproc)"

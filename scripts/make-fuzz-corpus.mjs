@@ -5,7 +5,7 @@
  * OUT/{container,decode,model,roundtrip}/ (default build-fuzz/corpus).
  * Also (re)writes native/fuzz/tiny.nncm, the second model the decode and
  * round-trip targets use (deterministic: the same bytes every time).
- * Needs dist/ (npm run build:ts).
+ * Needs dist/ and build-support/ (npm run build:ts && npm run build:support).
  *
  *   node scripts/make-fuzz-corpus.mjs [OUT]
  */
@@ -16,9 +16,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const req = (p) => import(join(root, 'dist', p)).then((m) => m.default ?? m);
-const { randomModel } = await req('model/random.js');
+// The test-only models (test/support) are not in the package: `npm run build:support` builds them.
+const support = (p) => import(join(root, 'build-support', p)).then((m) => m.default ?? m);
+const { randomModel } = await support('test/support/random.js');
 const { serializeModel } = await req('format/model-file.js');
-const { sampleFromModel } = await req('model/sample.js');
+const { sampleFromModel } = await support('test/support/sample.js');
 const nnc = await req('index.js');
 
 const out = process.argv[2] ?? join(root, 'build-fuzz', 'corpus');

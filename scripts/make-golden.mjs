@@ -8,6 +8,8 @@
  * an end record). The version-1 golden files (test/fixtures/golden/v1/, from
  * nnc 0.1) are frozen: this script does not touch them, and every engine
  * must keep decoding them.
+ *
+ * Needs dist/ and build-support/: npm run build:ts && npm run build:support
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,10 +17,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const req = (p) => import(join(root, 'dist', p)).then((m) => m.default ?? m);
-const { randomModel } = await req('model/random.js');
+// The test-only models (test/support) are not in the package: `npm run build:support` builds them.
+const support = (p) => import(join(root, 'build-support', p)).then((m) => m.default ?? m);
+const { randomModel } = await support('test/support/random.js');
 const { serializeModel } = await req('format/model-file.js');
 const { xxh64 } = await req('xxhash64.js');
-const { sampleFromModel } = await req('model/sample.js');
+const { sampleFromModel } = await support('test/support/sample.js');
 const nnc = await req('index.js');
 
 const dir = join(root, 'test', 'fixtures', 'golden');

@@ -6,6 +6,8 @@
  * /usr/bin/time and prints the CLI's peak RSS and the bytes delivered.
  *
  *   node scripts/stalled-consumer.mjs [--mib 256] [--sleep 20]
+ *
+ * Needs dist/ and build-support/ (npm run build:ts && npm run build:support).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +24,7 @@ const arg = (name, dflt) => {
 const mib = arg('mib', 256);
 const sleep = arg('sleep', 20);
 const nnc = await import(join(root, 'dist', 'index.js'));
-const { randomModel } = await import(join(root, 'dist', 'model', 'random.js'));
+const { randomModel } = await import(join(root, 'build-support', 'test', 'support', 'random.js'));
 const { serializeModel } = await import(join(root, 'dist', 'format', 'model-file.js'));
 
 const dir = mkdtempSync(join(tmpdir(), 'nnc-stall-'));

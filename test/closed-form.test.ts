@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fitClosedForm, order2CodeLength } from '../src/model/closed-form.js';
+import { fitClosedForm, order2CodeLength } from '../scripts/closed-form.js';
 import { parseModel, serializeModel } from '../src/format/model-file.js';
-import { rng } from '../src/model/random.js';
+import { rng } from './support/random.js';
 import { Predictor, fillContext } from '../src/engine/ts/predictor.js';
 
 /** A random order-1 Markov source over `n` byte values starting at `first`, skewed so it is far from uniform. */

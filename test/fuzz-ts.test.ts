@@ -19,8 +19,8 @@ import { describe, expect, it } from 'vitest';
 import { NncError, compressSync, createDecompressStream, decompressSync, loadModel } from '../src/index.js';
 import { selectEngine } from '../src/engine/select.js';
 import { serializeModel } from '../src/format/model-file.js';
-import { randomModel } from '../src/model/random.js';
-import { sampleFromModel } from '../src/model/sample.js';
+import { randomModel } from './support/random.js';
+import { sampleFromModel } from './support/sample.js';
 import { xxh64 } from '../src/xxhash64.js';
 import { availableEngines as engines, reportUnavailable } from './support/engines.js';
 

@@ -1,7 +1,7 @@
 /** Shared test data: seeded, generated here (tests never read ../shared). */
-import { rng, randomModel, type RandomModelOptions } from '../src/model/random.js';
+import { rng, randomModel, type RandomModelOptions } from './support/random.js';
 import { serializeModel } from '../src/format/model-file.js';
-import { sampleFromModel } from '../src/model/sample.js';
+import { sampleFromModel } from './support/sample.js';
 import { Model } from '../src/model/model.js';
 import type { ModelTensors } from '../src/model/types.js';
 

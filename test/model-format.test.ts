@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseModel, serializeModel } from '../src/format/model-file.js';
-import { randomModel } from '../src/model/random.js';
+import { randomModel } from './support/random.js';
 import { loadModel } from '../src/index.js';
 import { xxh64 } from '../src/xxhash64.js';
 

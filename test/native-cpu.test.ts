@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { createCpuEngine, cpuFeatures, type SimdLevel } from '../src/engine/cpu.js';
 import { frequencyTable, tsEngine } from '../src/engine/ts/index.js';
-import { randomModel, rng } from '../src/model/random.js';
-import { sampleFromModel } from '../src/model/sample.js';
+import { randomModel, rng } from './support/random.js';
+import { sampleFromModel } from './support/sample.js';
 import { serializeModel } from '../src/format/model-file.js';
 import { engineStatus, skipNote } from './support/engines.js';
 

@@ -3,7 +3,7 @@
  * loader's checks) and scaled so that activations and distributions are
  * neither all-zero nor one-hot, so the engines' arithmetic is exercised.
  */
-import type { HiddenLayer, ModelTensors } from './types.js';
+import type { HiddenLayer, ModelTensors } from '../../src/model/types.js';
 
 /** mulberry32: a tiny seeded PRNG; same seed → same model on every machine. */
 export function rng(seed: number): () => number {

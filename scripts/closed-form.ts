@@ -32,8 +32,8 @@
  * Probabilities are smoothed by interpolation with the parent distribution
  * (order-2 → order-1 → order-0 → uniform), Dirichlet style.
  */
-import { expTable } from './random.js';
-import type { HiddenLayer, ModelTensors } from './types.js';
+import type { HiddenLayer, ModelTensors } from '../src/model/types.js';
+import { expTable } from '../test/support/random.js';
 
 export interface ClosedFormOptions {
   /** Context length k (only positions 0 and 1 are used). Default 16. */

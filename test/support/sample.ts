@@ -3,9 +3,9 @@
  * well by construction, so tests exercise the neural path (not the stored
  * fallback) with random models.
  */
-import { Predictor } from '../engine/ts/predictor.js';
+import { Predictor } from '../../src/engine/ts/predictor.js';
+import type { ModelTensors } from '../../src/model/types.js';
 import { rng } from './random.js';
-import type { ModelTensors } from './types.js';
 
 export function sampleFromModel(t: ModelTensors, n: number, seed: number, laneSize = n): Uint8Array {
   const p = new Predictor(t);
