@@ -5,7 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { CliOptions } from './args.js';
-import { describeError } from './format.js';
+import { describeError } from './text.js';
 import type { loadModel } from '../index.js';
 import type { EngineChoice } from '../engine/select.js';
 

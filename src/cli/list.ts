@@ -8,7 +8,7 @@ import { FRAME_TRAILER_SIZE, storedChecksum } from '../format/frame.js';
 import { frameInfo } from '../inspect.js';
 import { inspect } from '../index.js';
 import { Context, displayName } from './context.js';
-import { formatBpb, formatRatio, table } from './format.js';
+import { formatBpb, formatRatio, table } from './text.js';
 import { admitInput, openInput, type InputRules } from './input.js';
 import { leftoverTempHint } from './tempfile.js';
 

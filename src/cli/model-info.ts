@@ -1,7 +1,7 @@
 /** `nnc model info [FILE]`: what a model file holds, without running it. */
 import { defaultModelPath, loadModel } from '../index.js';
 import type { CliIo } from './context.js';
-import { describeError } from './format.js';
+import { describeError } from './text.js';
 
 export const MODEL_USAGE = `Usage: nnc model info [MODEL.nncm]
 

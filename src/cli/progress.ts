@@ -5,7 +5,7 @@
  * in a log or interleaves with messages).
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { formatBytes } from './format.js';
+import { formatBytes } from './text.js';
 
 export interface ProgressSink {
   isTTY?: boolean;

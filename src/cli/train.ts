@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
-import { describeError } from './format.js';
+import { describeError } from './text.js';
 import { EXIT_ERROR, EXIT_OK, type CliIo } from './context.js';
 import { engineChoices, isEngineName } from '../engine/registry.js';
 import type { EngineChoice } from '../engine/select.js';

@@ -13,7 +13,7 @@ import { Transform, Writable, type Readable, type TransformCallback } from 'node
 import { pipeline } from 'node:stream/promises';
 import { createCompressStream, createDecompressStream, defaultModelPath, loadModel } from '../index.js';
 import { Context, displayName } from './context.js';
-import { SYSTEM_MESSAGES, formatBpb, formatRatio } from './format.js';
+import { SYSTEM_MESSAGES, formatBpb, formatRatio } from './text.js';
 import { admitInput, openInput, unchangedSince, type InputRules } from './input.js';
 import { Progress } from './progress.js';
 import { alreadyExists, publishNoClobber, registerTemp, releaseTemp, removeTemp, tempPathFor } from './tempfile.js';
