@@ -5,6 +5,7 @@
  */
 import { ErrorCodes, NncError, invalidArg } from './errors.js';
 import { ArchiveTally, walkArchive } from './format/archive.js';
+import { InOrder, framesInFlight } from './in-flight.js';
 import { type FrameHeader, frameContentSize, storedChecksum } from './format/frame.js';
 import {
   type CodecOptions, type CompressOptions, type Resolved, explainChecksum, modelForFrame, modelOf, resolveOptions, throwIfAborted, toBytes,
@@ -23,7 +24,7 @@ const concat = (parts: Uint8Array[]): Buffer =>
 /** The archive: the coded frames, then the end record that counts them (FORMAT.md 4.2). */
 function archiveOf(coded: Uint8Array[]): Buffer {
   const tally = new ArchiveTally();
-  for (const f of coded) tally.add(frameContentSize(f), storedChecksum(f));
+  for (const f of coded) tally.addFrame(f);
   return Buffer.concat([...coded, tally.endRecord()]);
 }
 
@@ -99,13 +100,17 @@ export async function compress(input: Uint8Array | ArrayBuffer | string, opts?: 
   try {
     const data = ownCopy(input);
     const r = resolveOptions(opts);
+    throwIfAborted(r.signal);
     const m = modelOf(r).for(r.engine);
+    const q = new InOrder<Uint8Array>(framesInFlight(r.engine, r.threads), r.signal);
     const out: Uint8Array[] = [];
     for (const f of frames(data, r.frameSize)) {
-      // r carries the signal: an abort also stops the frame job in flight.
-      throwIfAborted(r.signal);
-      out.push(await r.engine.compressFrameAsync(m, f, r));
+      if (q.full) out.push(await q.next());
+      // The window's signal: the caller's abort, or another frame's failure, stops this job.
+      q.start(r.engine.compressFrameAsync(m, f, { laneSize: r.laneSize, threads: r.threads, signal: q.signal }));
     }
+    while (q.size > 0) out.push(await q.next());
+    q.close();
     return archiveOf(out);
   } catch (e) {
     throw withStack(e, stack);
@@ -117,15 +122,29 @@ export async function decompress(input: Uint8Array | ArrayBuffer, opts?: CodecOp
   try {
     const data = ownCopy(input);
     const r = resolveOptions(opts);
+    throwIfAborted(r.signal);
+    const q = new InOrder<Uint8Array>(framesInFlight(r.engine, r.threads), r.signal);
     const out: Uint8Array[] = [];
-    for (const f of framesToDecode(data, r)) {
-      throwIfAborted(r.signal);
+    const walk = framesToDecode(data, r)[Symbol.iterator]();
+    for (;;) {
+      let next: IteratorResult<{ bytes: Uint8Array; header: FrameHeader; at: number }>;
+      let model;
       try {
-        out.push(await r.engine.decompressFrameAsync(modelForFrame(r, f.header), f.bytes, r));
+        next = walk.next();
+        if (next.done) break;
+        model = modelForFrame(r, next.value.header);
       } catch (e) {
-        throw atFrame(e, f);
+        // Damage found reading ahead: frames before it fail first, if they do.
+        return await q.fail(e);
       }
+      if (q.full) out.push(await q.next());
+      const f = next.value;
+      q.start(r.engine.decompressFrameAsync(model, f.bytes, { threads: r.threads, signal: q.signal }).catch((e) => {
+        throw atFrame(e, f);
+      }));
     }
+    while (q.size > 0) out.push(await q.next());
+    q.close();
     return concat(out);
   } catch (e) {
     throw withStack(e, stack);

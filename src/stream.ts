@@ -105,6 +105,7 @@ function cancellable(
   r: Resolved,
   transform: (chunk: Buffer, io: StreamIo) => Promise<void>,
   flush: (io: StreamIo) => Promise<void>,
+  delivered: (out: Uint8Array) => void = () => undefined,
 ): Transform {
   const ac = new AbortController();
   // The transform/flush call in progress, if any: destroying waits for it and
@@ -132,7 +133,11 @@ function cancellable(
     });
   };
   // A job that fails while no transform call runs (none would see it) ends the stream.
-  const pump = new FramePump(framesInFlight(r.engine, r.threads), ac.signal, push, (e) => {
+  const deliver = (out: Uint8Array): Promise<void> => {
+    delivered(out);
+    return push(out);
+  };
+  const pump = new FramePump(framesInFlight(r.engine, r.threads), ac.signal, deliver, (e) => {
     if (!inflight && !t.destroyed) t.destroy(e as Error);
   });
   const io: StreamIo = { pump, push };
@@ -188,9 +193,7 @@ export function createCompressStream(opts?: CompressOptions): Transform {
 
   const emit = async (io: StreamIo, content: Uint8Array): Promise<void> => {
     started++;
-    const job = r.engine.compressFrameAsync(model, content, { laneSize: r.laneSize, threads: r.threads, signal: io.pump.signal });
-    // Counted in output order: the pump delivers in order.
-    await io.pump.add(job.then((coded) => (tally.addFrame(coded), coded)));
+    await io.pump.add(r.engine.compressFrameAsync(model, content, { laneSize: r.laneSize, threads: r.threads, signal: io.pump.signal }));
   };
 
   return cancellable(
@@ -218,6 +221,8 @@ export function createCompressStream(opts?: CompressOptions): Transform {
       await io.pump.drain();
       await io.push(tally.endRecord());
     },
+    // Counted as delivered, in order (jobs may finish in any order).
+    (coded) => tally.addFrame(coded),
   );
 }
 

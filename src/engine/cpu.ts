@@ -249,6 +249,10 @@ export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
         stack,
       );
     },
+    // Each frame job already spreads its lanes over `threads` native threads;
+    // a second frame in flight keeps them busy while the facade hands one
+    // frame's result on and queues the next.
+    framesInFlight: (): number => 2,
     frequencies(model: EngineModel, content: Uint8Array, laneSize: number): Uint32Array {
       const m = nativeOf(a, model, false)!;
       checkBytes(content, 'content');

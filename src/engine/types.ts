@@ -55,4 +55,10 @@ export interface Engine {
    * evaluation and for tests.
    */
   frequencies?(model: EngineModel, content: Uint8Array, laneSize: number): Uint32Array;
+  /**
+   * Optional: how many frames the facade and the streams keep in flight for
+   * a call given `threads` (default 1). More frames let an engine see more
+   * lanes at once; memory grows by one frame per frame in flight.
+   */
+  framesInFlight?(threads: number): number;
 }

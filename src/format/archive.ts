@@ -13,7 +13,7 @@
 import { ErrorCodes, NncError } from '../errors.js';
 import { xxh64 } from '../xxhash64.js';
 import {
-  FRAME_HEADER_SIZE, FRAME_MAGIC, FRAME_VERSION, LEGACY_FRAME_VERSION, type FrameHeader, parseFrameHeader, storedChecksum,
+  FRAME_HEADER_SIZE, FRAME_MAGIC, FRAME_VERSION, LEGACY_FRAME_VERSION, type FrameHeader, frameContentSize, parseFrameHeader, storedChecksum,
 } from './frame.js';
 
 export const END_MAGIC = [0x89, 0x4e, 0x4e, 0x45] as const; // "\x89NNE"
@@ -54,7 +54,7 @@ export class ArchiveTally implements ArchiveTotals {
 
   /** Count a whole frame (as an engine wrote it): its content size and stored checksum. */
   addFrame(frame: Uint8Array): void {
-    this.add(new DataView(frame.buffer, frame.byteOffset + 16, 4).getUint32(0, true), storedChecksum(frame));
+    this.add(frameContentSize(frame), storedChecksum(frame));
   }
 
   /** The end record a writer appends after the last frame. */

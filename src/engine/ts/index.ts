@@ -44,6 +44,8 @@ export const tsEngine: Engine = {
     );
   },
   frequencies: (model: EngineModel, content: Uint8Array, laneSize: number): Uint32Array => frequencyTable(model, content, laneSize),
+  // One frame per worker thread: as many frames in flight as threads.
+  framesInFlight: (threads: number): number => threads,
 };
 
 /**
