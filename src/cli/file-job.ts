@@ -16,7 +16,7 @@ import { Context, displayName } from './context.js';
 import { SYSTEM_MESSAGES, formatBpb, formatRatio } from './text.js';
 import { admitInput, openInput, unchangedSince, type InputRules } from './input.js';
 import { Progress } from './progress.js';
-import { alreadyExists, publishNoClobber, registerTemp, releaseTemp, removeTemp, tempPathFor } from './tempfile.js';
+import { alreadyExists, writeAtomically } from './tempfile.js';
 
 export const SUFFIX = '.nnc';
 
@@ -87,14 +87,17 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
     if (toStdout) {
       await pipeline(source, tap, inMeter, codec, outMeter, stdoutSink(ctx));
     } else {
-      await writeAtomically(ctx, job.output, async (tmp) => {
+      const produce = async (tmp: string): Promise<void> => {
         // Private until complete when it gets the input's mode; otherwise the usual 0666 & ~umask.
         await pipeline(source, tap, inMeter, codec, outMeter, fs.createWriteStream(tmp, { flags: 'wx', mode: stat ? 0o600 : 0o666 }));
         if (input) afterRead = await input.fstat();
         if (stat) copyAttributes(tmp, stat);
         if (ctx.opts.rm) await fsyncFile(tmp);
         if (verify) await verifyArchive(ctx, tmp, inputHash!.digest(), inMeter.bytes);
-      });
+      };
+      await writeAtomically(job.output, (tmp) => produce(tmp).catch((e) => {
+        throw outputError(e, job.output, tmp);
+      }), { replace: ctx.opts.force, checkReplace: refuseExistingOutput });
     }
   } finally {
     progress.end();
@@ -156,38 +159,10 @@ async function verifyArchive(ctx: Context, archive: string, expected: Buffer, ex
   }
 }
 
-/**
- * Create `dest` through a temporary file in the same directory: `produce`
- * writes the temporary file, which is then published as `dest`. On any
- * failure the temporary file is removed and `dest` is untouched.
- *
- * Without -f, publishing is a hard link, which fails if `dest` exists, so
- * of two nnc writing the same path at once exactly one wins and the other's
- * output never replaces it (a rename would silently overwrite). With -f the
- * rename is atomic: `dest` is always one complete output.
- */
-async function writeAtomically(ctx: Context, dest: string, produce: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = tempPathFor(dest);
-  registerTemp(tmp, dest);
-  try {
-    try {
-      await produce(tmp);
-    } catch (e) {
-      throw outputError(e, dest, tmp);
-    }
-    if (ctx.opts.force) {
-      // A device, FIFO or directory that appeared meanwhile is never replaced, even with -f.
-      const refusal = existingOutputRefusal(dest);
-      if (refusal) throw new Error(refusal);
-      await fs.promises.rename(tmp, dest);
-    } else {
-      await publishNoClobber(tmp, dest);
-    }
-    releaseTemp(tmp);
-  } catch (e) {
-    removeTemp(tmp);
-    throw e;
-  }
+/** With -f: a device, FIFO or directory that appeared at the output meanwhile is never replaced. */
+function refuseExistingOutput(dest: string): void {
+  const refusal = existingOutputRefusal(dest);
+  if (refusal) throw new Error(refusal);
 }
 
 /**

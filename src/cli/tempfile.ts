@@ -1,7 +1,9 @@
 /**
  * Outputs are written to a temporary file beside the destination and renamed
  * into place only on success, so a crash, an error or Ctrl-C never leaves a
- * half-written `FILE.nnc` (or a truncated `FILE`) that looks complete.
+ * half-written `FILE.nnc` (or a truncated `FILE`, or a model) that looks
+ * complete. writeAtomically() is the one way nnc writes an output file: the
+ * file jobs (compress, decompress) and nnc train/prune's models.
  *
  * Every live temporary file is registered here; the signal handlers installed
  * by `installSignalCleanup` remove them synchronously before the process exits.
@@ -95,6 +97,45 @@ export async function publishNoClobber(tmp: string, dest: string): Promise<void>
     return;
   }
   await fs.promises.unlink(tmp);
+}
+
+export interface PublishOptions {
+  /**
+   * Replace an existing `dest` (-f): an atomic rename, so `dest` is always
+   * one complete output. Otherwise never: a no-clobber publish.
+   */
+  replace: boolean;
+  /** With `replace`: throws if what is at `dest` now must not be replaced even so. */
+  checkReplace?: (dest: string) => void;
+}
+
+/**
+ * Create `dest` through a temporary file in the same directory: `produce`
+ * writes the temporary file (registered, so a signal removes it), which is
+ * then published as `dest`. On any failure the temporary file is removed and
+ * `dest` is untouched.
+ *
+ * Without `replace`, publishing is a hard link, which fails if `dest` exists
+ * (EEXIST, alreadyExists()), so of two nnc writing the same path at once
+ * exactly one wins and the other's output never replaces it (a rename would
+ * silently overwrite).
+ */
+export async function writeAtomically(dest: string, produce: (tmp: string) => Promise<void> | void, o: PublishOptions): Promise<void> {
+  const tmp = tempPathFor(dest);
+  registerTemp(tmp, dest);
+  try {
+    await produce(tmp);
+    if (o.replace) {
+      o.checkReplace?.(dest);
+      await fs.promises.rename(tmp, dest);
+    } else {
+      await publishNoClobber(tmp, dest);
+    }
+    releaseTemp(tmp);
+  } catch (e) {
+    removeTemp(tmp);
+    throw e;
+  }
 }
 
 export function alreadyExists(file: string): Error {

@@ -6,9 +6,9 @@
  * may go by), and again when the model is published (no-clobber link), so
  * a file that appeared meanwhile is not replaced either.
  */
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { publishNoClobber, removeTemp, tempPathFor } from '../cli/tempfile.js';
+import { writeAtomically } from '../cli/tempfile.js';
 
 /** An output that exists; the CLI prints `nnc: FILE: message`. */
 export class OutputExists extends Error {
@@ -54,15 +54,10 @@ export function prepareFamilyDir(dir: string, force: boolean): void {
 
 /** Write a model: temp file beside it, then a no-clobber publish (or a rename with -f). */
 export async function writeModelFile(path: string, bytes: Uint8Array, force: boolean): Promise<void> {
-  const tmp = tempPathFor(path);
   try {
-    writeFileSync(tmp, bytes);
-    if (force) renameSync(tmp, path);
-    else await publishNoClobber(tmp, path);
+    await writeAtomically(path, (tmp) => writeFileSync(tmp, bytes), { replace: force });
   } catch (e) {
     if ((e as { code?: string }).code === 'EEXIST') throw new OutputExists(path, MODEL_EXISTS);
     throw e;
-  } finally {
-    removeTemp(tmp);
   }
 }

@@ -6,11 +6,12 @@
  * snapshots of the shrinking network without the penalty. The result is a
  * family of models from large/slow to small/fast.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelMetadata } from '../model/types.js';
 import { stoppedEarly, trainEpochs } from './convergence.js';
 import { measure } from './evaluate.js';
+import { writeModelFile } from './outputs.js';
 import { Session, type EpochRecord, type Progress } from './session.js';
 
 export interface PipelineOptions {
@@ -63,8 +64,8 @@ async function snapshot(s: Session, o: PipelineOptions, lassoEpoch: number, onPr
     { onProgress },
   );
   const file = join(o.outDir, name);
-  writeFileSync(`${file}.tmp`, ex.bytes);
-  renameSync(`${file}.tmp`, file);
+  // The directory was prepared for this family (prepareFamilyDir): a snapshot replaces its namesake.
+  await writeModelFile(file, ex.bytes, true);
   // Throughput on (up to 1 MB of) the validation data with the cpu engine.
   const valid = Buffer.concat(s.data.valid).subarray(0, 1 << 20);
   const m = await measure(ex.model, valid, { engine: 'cpu', threads: s.settings.threads });
