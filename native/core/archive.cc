@@ -12,7 +12,6 @@
 namespace nnc {
 namespace {
 
-const uint8_t kFrameMagic[4] = {0x89, 'N', 'N', 'C'};
 const uint8_t kEndMagic[4] = {0x89, 'N', 'N', 'E'};
 
 [[noreturn]] void incomplete(size_t at, const std::string& what) {
@@ -48,7 +47,8 @@ void ArchiveTally::add(uint32_t N, uint64_t checksum) {
 }
 
 void ArchiveTally::addFrame(const std::vector<uint8_t>& frame) {
-  add(rd32(frame.data() + 16), rd64(frame.data() + frame.size() - 8));
+  const FrameHeader h = parseFrameHeader(frame.data(), frame.size(), true);
+  add(h.N, frameChecksum(frame.data(), h));
 }
 
 std::vector<uint8_t> ArchiveTally::endRecord() const {
@@ -62,12 +62,7 @@ std::vector<uint8_t> ArchiveTally::endRecord() const {
   return out;
 }
 
-namespace {
-
-// Walk the archive item by item, calling frame(p, header) for each frame as
-// it is reached, so damage is found in the order a stream decoder meets it.
-template <class OnFrame>
-void walk(const uint8_t* data, size_t len, OnFrame&& frame) {
+void walkArchive(const uint8_t* data, size_t len, const std::function<void(size_t, const FrameHeader&)>& frame) {
   if (len == 0) fail(Code::Truncated, "archive is empty: an .nnc archive holds at least one frame");
   bool open = false;  // a version-2 archive whose end record is still due
   size_t openAt = 0;
@@ -103,7 +98,7 @@ void walk(const uint8_t* data, size_t len, OnFrame&& frame) {
       openAt = p;
       tally = ArchiveTally();
     }
-    if (open) tally.add(h.N, rd64(data + p + h.frameSize - 8));
+    if (open) tally.add(h.N, frameChecksum(data + p, h));
     frame(p, h);
     p += h.frameSize;
   }
@@ -112,22 +107,10 @@ void walk(const uint8_t* data, size_t len, OnFrame&& frame) {
                         std::to_string(tally.frames) + " frames without its end record");
 }
 
-}  // namespace
-
 std::vector<size_t> splitArchive(const uint8_t* data, size_t len) {
   std::vector<size_t> starts;
-  walk(data, len, [&](size_t p, const FrameHeader&) { starts.push_back(p); });
+  walkArchive(data, len, [&](size_t p, const FrameHeader&) { starts.push_back(p); });
   return starts;
-}
-
-std::vector<uint8_t> decompressArchive(const Model* model, const uint8_t* data, size_t len, int threads, Simd simd,
-                                       const CancelFlag* cancel) {
-  std::vector<uint8_t> out;
-  walk(data, len, [&](size_t p, const FrameHeader& h) {
-    const std::vector<uint8_t> part = decompressFrame(model, data + p, h.frameSize, threads, simd, cancel);
-    out.insert(out.end(), part.begin(), part.end());
-  });
-  return out;
 }
 
 }  // namespace nnc

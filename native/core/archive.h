@@ -8,9 +8,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
-#include "frame.h"
+#include "container.h"
 
 namespace nnc {
 
@@ -37,10 +38,10 @@ struct ArchiveTally {
 // Payloads are not looked at.
 std::vector<size_t> splitArchive(const uint8_t* data, size_t len);
 
-// Decode a whole archive, frame after frame, contents concatenated. Each item
-// is checked when it is reached (as a stream decoder must, and as the
-// TypeScript facade does), so the first damage met decides the error.
-std::vector<uint8_t> decompressArchive(const Model* model, const uint8_t* data, size_t len, int threads, Simd simd,
-                                       const CancelFlag* cancel = nullptr);
+// Walk the archive item by item, calling onFrame(offset, header) for each
+// frame as it is reached, so damage is found in the order a stream decoder
+// meets it: a frame's header is checked before onFrame sees it, its end
+// record after. Same throws as splitArchive, plus whatever onFrame throws.
+void walkArchive(const uint8_t* data, size_t len, const std::function<void(size_t, const FrameHeader&)>& onFrame);
 
 }  // namespace nnc
