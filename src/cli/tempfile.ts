@@ -147,16 +147,26 @@ export function alreadyExists(file: string): Error {
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 /**
- * On SIGINT/SIGTERM/SIGHUP: delete temporary files, say so on stderr
- * ("nnc: interrupted (SIGINT); removed the partial output FILE"), then exit
- * with 128 + signal number (130, 143, 129) as shells expect. Returns a
- * function that uninstalls.
+ * The signal clean-up of every nnc command. On SIGINT/SIGTERM/SIGHUP: delete
+ * temporary files, say so on stderr ("nnc: interrupted (SIGINT); removed
+ * the partial output FILE"), then exit with 128 + signal number (130, 143,
+ * 129) as shells expect.
+ *
+ * `stop` is for work that can end cleanly at its next safe point (nnc train
+ * stops at the next batch, its checkpoint whole): the first SIGINT or SIGTERM
+ * only calls it, and the command ends itself; a second signal exits as above.
+ * Returns a function that uninstalls.
  */
-export function installSignalCleanup(onSignal?: (signal: string) => void): () => void {
+export function installSignalCleanup(stop?: (signal: NodeJS.Signals) => void): () => void {
   const handlers: [NodeJS.Signals, () => void][] = [];
+  let stopping = false;
   for (const sig of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) {
     const h = (): void => {
-      onSignal?.(sig);
+      if (stop && !stopping && sig !== 'SIGHUP') {
+        stopping = true;
+        stop(sig);
+        return;
+      }
       const removed = removeAllTemps();
       const what = removed.length ? `; removed the partial output ${removed.join(', ')}` : '';
       try {

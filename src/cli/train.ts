@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { describeError } from './text.js';
 import { EXIT_ERROR, EXIT_OK, type CliIo } from './context.js';
+import { installSignalCleanup } from './tempfile.js';
 import { engineChoices, isEngineName } from '../engine/registry.js';
 import type { EngineChoice } from '../engine/select.js';
 import { loadModel, resolveModel } from '../model/model.js';
@@ -206,21 +207,12 @@ function progressPrinter(io: CliIo, quiet: boolean) {
 /** A path as a shell word, so a printed command can be pasted as is. */
 const shellWord = (p: string): string => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
 
-/** Ctrl-C stops training at the next batch; the last checkpoint stays usable. */
+/** Ctrl-C stops training at the next batch; the last checkpoint stays usable (a second Ctrl-C exits at once). */
 function onInterrupt(io: CliIo, ckpt: string | undefined): () => void {
-  let interrupted = false;
-  const handler = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
+  return installSignalCleanup(() => {
     io.stderr.write(`\nnnc: interrupted: stopping at the next batch${ckpt && existsSync(ckpt) ? `; resume with --resume ${ckpt}` : ''}\n`);
     cancelAllSessions();
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
+  });
 }
 
 export async function trainCommand(cmd: 'train' | 'prune' | 'eval', argv: readonly string[], io: CliIo): Promise<number> {
