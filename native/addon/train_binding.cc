@@ -8,6 +8,8 @@
 //   activationStats(maxSamples?, 'train' | 'valid')            -> Promise<{ layers, samples, embedMaxAbs }>
 //   cancel()                                                   -> boolean (was something running)
 //   groupRms(), prune(threshold = 1e-3), checkpoint(), Trainer.restore(buf, { threads, simd })
+//   snapshot() -> opaque state (no data), restoreSnapshot(snap), clone({ threads }) -> Trainer sharing the data
+//   Trainer.quantizeRows(w: Float32Array, n, scales?) -> { q: Int8Array, scales: Float32Array } (quant_rule.h)
 //   setFakeQuant(params | null), exportFloat(), setOptimizer({ lr, beta1, beta2, eps, batch }), info()
 //
 // Rules (as in addon.cc): no C++ exception crosses into JS; every failure is
@@ -33,6 +35,7 @@
 
 #include "../core/cpu_features.h"
 #include "../core/errors.h"
+#include "../train/quant_rule.h"
 #include "../train/trainer.h"
 #include "jobs.h"
 
@@ -202,6 +205,39 @@ Napi::Float32Array toF32(Napi::Env env, const float* p, size_t n) {
   return a;
 }
 
+// Type tags for the Externals this file hands out or adopts: a foreign
+// External (or a snapshot passed where a trainer is adopted) is refused
+// instead of being read as the wrong pointer.
+constexpr napi_type_tag kTrainerTag = {0x6e6e63747261696eULL, 0x0000000000000001ULL};
+constexpr napi_type_tag kSnapshotTag = {0x6e6e63747261696eULL, 0x0000000000000002ULL};
+
+using SharedSnapshot = std::shared_ptr<const tr::Snapshot>;
+
+Napi::Value snapshotValue(Napi::Env env, tr::Snapshot s) {
+  const int64_t bytes = static_cast<int64_t>(s.bytes());
+  auto* p = new SharedSnapshot(std::make_shared<const tr::Snapshot>(std::move(s)));
+  Napi::External<SharedSnapshot> e;
+  try {
+    e = Napi::External<SharedSnapshot>::New(env, p, [bytes](Napi::Env env, SharedSnapshot* q) {
+      delete q;
+      Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
+    });
+  } catch (...) {
+    delete p;
+    throw;
+  }
+  e.TypeTag(&kSnapshotTag);
+  // The weights live outside the JS heap: tell the GC what a snapshot holds.
+  Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+  return e;
+}
+
+const tr::Snapshot& snapshotArg(const Napi::Value& v) {
+  if (!v.IsExternal() || !v.As<Napi::External<SharedSnapshot>>().CheckTypeTag(&kSnapshotTag))
+    badArg("snapshot", "a value returned by trainer.snapshot()", describe(v));
+  return **v.As<Napi::External<SharedSnapshot>>().Data();
+}
+
 Napi::Array intArray(Napi::Env env, const std::vector<int>& v) {
   Napi::Array a = Napi::Array::New(env, v.size());
   for (size_t i = 0; i < v.size(); ++i) a.Set(uint32_t(i), v[i]);
@@ -222,19 +258,25 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
                         InstanceMethod<&TrainerWrap::GroupRms>("groupRms"),
                         InstanceMethod<&TrainerWrap::Prune>("prune"),
                         InstanceMethod<&TrainerWrap::Checkpoint>("checkpoint"),
+                        InstanceMethod<&TrainerWrap::Snapshot>("snapshot"),
+                        InstanceMethod<&TrainerWrap::RestoreSnapshot>("restoreSnapshot"),
+                        InstanceMethod<&TrainerWrap::Clone>("clone", napi_default, self),
                         InstanceMethod<&TrainerWrap::SetFakeQuant>("setFakeQuant"),
                         InstanceMethod<&TrainerWrap::ExportFloat>("exportFloat"),
                         InstanceMethod<&TrainerWrap::SetOptimizer>("setOptimizer"),
                         InstanceMethod<&TrainerWrap::Info>("info"),
                         InstanceAccessor<&TrainerWrap::Busy>("busy"),
-                        StaticMethod<&TrainerWrap::Restore>("restore", napi_default, self)});
+                        StaticMethod<&TrainerWrap::Restore>("restore", napi_default, self),
+                        StaticMethod<&TrainerWrap::QuantizeRows>("quantizeRows")});
   }
 
   explicit TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
     Napi::Env env = info.Env();
     try {
       if (info.Length() == 1 && info[0].IsExternal()) {
-        // From Trainer.restore: adopt the restored trainer.
+        // From Trainer.restore or clone(): adopt the trainer.
+        if (!info[0].As<Napi::External<std::unique_ptr<tr::Trainer>>>().CheckTypeTag(&kTrainerTag))
+          badArg("options", "an options object", describe(info[0]));
         auto* p = info[0].As<Napi::External<std::unique_ptr<tr::Trainer>>>().Data();
         trainer_ = std::move(*p);
         return;
@@ -377,15 +419,82 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
 
   static Napi::Value Restore(const Napi::CallbackInfo& info) {
     return guard(info, [&]() -> Napi::Value {
-      Napi::Env env = info.Env();
       const ByteView b = bytesArg(info[0], "checkpoint");
       Napi::Object o = optionsArg(info[1], "options");
       onlyKeys(o, "options", {"threads", "simd"});
       const int threads = o.Has("threads") && !o.Get("threads").IsUndefined() ? int(intArg(o.Get("threads"), "threads", 0, 256)) : 0;
       const nnc::Simd simd = simdArg(o.Get("simd"));
-      std::unique_ptr<tr::Trainer> t = tr::Trainer::restore(b.data, b.len, threads, simd);
-      auto* ctor = static_cast<Napi::FunctionReference*>(info.Data());
-      return ctor->New({Napi::External<std::unique_ptr<tr::Trainer>>::New(env, &t)});
+      return adopt(info, tr::Trainer::restore(b.data, b.len, threads, simd));
+    });
+  }
+
+  // A new Trainer object owning t (info.Data() is the constructor reference).
+  static Napi::Value adopt(const Napi::CallbackInfo& info, std::unique_ptr<tr::Trainer> t) {
+    auto* ctor = static_cast<Napi::FunctionReference*>(info.Data());
+    Napi::External<std::unique_ptr<tr::Trainer>> e = Napi::External<std::unique_ptr<tr::Trainer>>::New(info.Env(), &t);
+    e.TypeTag(&kTrainerTag);
+    return ctor->New({e});
+  }
+
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      checkIdle(info.Env());
+      return snapshotValue(info.Env(), trainer_->snapshot());
+    });
+  }
+
+  Napi::Value RestoreSnapshot(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      checkIdle(info.Env());
+      trainer_->restoreSnapshot(snapshotArg(info[0]));
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value Clone(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      checkIdle(info.Env());
+      Napi::Object o = optionsArg(info[0], "options");
+      onlyKeys(o, "options", {"threads"});
+      const int threads = o.Has("threads") && !o.Get("threads").IsUndefined() ? int(intArg(o.Get("threads"), "threads", 0, 256)) : 0;
+      return adopt(info, trainer_->clone(threads));
+    });
+  }
+
+  // The fake-quant weight rule on rows of n weights: scales given (one, or
+  // one per row) or each row's own max|w| / 127. For test/quant-rule.test.ts,
+  // which pins src/train/export.ts to it.
+  static Napi::Value QuantizeRows(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        badArg("weights", "a Float32Array", describe(info[0]));
+      Napi::Float32Array w = info[0].As<Napi::Float32Array>();
+      const size_t total = w.ElementLength();
+      const size_t n = size_t(intArg(info[1], "n", 1, 1 << 24));
+      if (total % n) badArg("n", "a divisor of the weight count " + std::to_string(total), std::to_string(n));
+      const size_t rows = total / n;
+      std::vector<float> given;
+      if (!info[2].IsUndefined()) {
+        given = info[2].IsNumber() ? std::vector<float>{float(numberArg(info[2], "scales"))} : floatsArg(info[2], "scales");
+        if (given.size() != 1 && given.size() != rows)
+          badArg("scales", "1 or " + std::to_string(rows) + " numbers", std::to_string(given.size()) + " numbers");
+        for (float s : given)
+          if (!std::isfinite(s) || !(s > 0)) badArg("scales", "finite numbers > 0", std::to_string(s));
+      }
+      Napi::Int8Array q = Napi::Int8Array::New(env, total);
+      Napi::Float32Array sc = Napi::Float32Array::New(env, rows);
+      for (size_t r = 0; r < rows; ++r) {
+        const float* row = w.Data() + r * n;
+        const float s = given.empty() ? tr::quant::rowScale(row, n) : given.size() == 1 ? given[0] : given[r];
+        const float inv = 1.f / s;
+        for (size_t i = 0; i < n; ++i) q[r * n + i] = int8_t(tr::quant::weightStep(row[i], inv));
+        sc[r] = s;
+      }
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("q", q);
+      o.Set("scales", sc);
+      return o;
     });
   }
 

@@ -6,6 +6,7 @@
 //   - planted dead nodes / embedding dims: lasso + prune removes exactly them
 //   - pruning dead units leaves the network's outputs unchanged
 //   - checkpoint -> restore -> continue == uninterrupted; hostile checkpoints
+//   - snapshot / restoreSnapshot / clone == the checkpoint path, data shared
 //   - same seed => identical weights, for every thread count and ISA
 //   - fake quantization, activation statistics, cancellation, argument checks
 #include <atomic>
@@ -19,6 +20,7 @@
 
 #include "../core/errors.h"
 #include "../core/xxhash64.h"
+#include "../train/quant_rule.h"
 #include "../train/sgemm.h"
 #include "../train/trainer.h"
 
@@ -563,6 +565,70 @@ static void testCheckpoint() {
   CHECK(throwsCode([&] { Trainer::restore(v2.data(), v2.size()); }, Code::Unsupported), "version 2");
 }
 
+// The in-memory paths Session uses (snapshot for fit's best weights, clone
+// for fork) against checkpoint() -> restore() -> setData(same bytes): the
+// same bytes out of checkpoint() at every point, and clones share the data.
+static void testSnapshotClone() {
+  const Segs d = detData();
+  FakeQuant fq;
+  fq.actScale = {0.02f, 0.03f};
+  fq.weightScale = {{}, {0.01f}, {}};
+  Trainer a(detConfig(2, Simd::Auto));
+  a.setData(views(d), views(d));
+  a.trainEpoch({1e-4, -1, 3000});
+  a.setFakeQuant(&fq);
+  a.trainEpoch({0, -1, 2000});
+
+  const std::vector<uint8_t> ck = a.checkpoint();
+  std::unique_ptr<Trainer> viaBytes = Trainer::restore(ck.data(), ck.size(), 2);
+  viaBytes->setData(views(d), views(d));
+  std::unique_ptr<Trainer> c = a.clone();
+  CHECK(c->checkpoint() == ck, "clone's checkpoint differs from the original's");
+  CHECK(c->data() == a.data() && c->trainSize() == a.trainSize(), "clone does not share the data");
+  c->trainEpoch({2e-4, -1, 3000});
+  viaBytes->trainEpoch({2e-4, -1, 3000});
+  CHECK(c->checkpoint() == viaBytes->checkpoint(), "clone trained differently from the restored checkpoint");
+  CHECK(a.checkpoint() == ck, "training the clone changed the original");
+
+  const Snapshot snap = a.snapshot();
+  CHECK(snap.bytes() == 12 * a.paramCount(), "snapshot size %zu", snap.bytes());
+  a.trainEpoch({0, -1, 2000});
+  a.setFakeQuant(nullptr);
+  a.prune(0.3);
+  a.restoreSnapshot(snap);
+  CHECK(a.checkpoint() == ck, "restoreSnapshot did not bring back the checkpointed state (architecture, fake quant)");
+  CHECK(a.fakeQuantEnabled() && a.arch().H == std::vector<int>({40, 24}), "restored fake quant / widths");
+  a.trainEpoch({2e-4, -1, 3000});
+  CHECK(a.checkpoint() == viaBytes->checkpoint(), "training after restoreSnapshot differs from the checkpoint path");
+
+  // setData gives a trainer new data; clones made before keep the old.
+  std::unique_ptr<Trainer> e = a.clone(1);
+  const Segs other = {markov(700, 1, 83, {'0', '1'})};
+  a.setData(views(other), {});
+  CHECK(a.trainSize() == 700 && e->trainSize() == 6234 && e->validSize() == 6234, "setData after clone: %llu / %llu",
+        (unsigned long long)a.trainSize(), (unsigned long long)e->trainSize());
+  CHECK(e->threads() == 1, "clone thread count");
+}
+
+// quant_rule.h: half up (not to even, not away from zero), clamped at +-127.
+static void testQuantRule() {
+  const float inv = 128.f;  // scale 1/128: every (k + 0.5) / 128 is exact
+  struct Case { float w, q; } cases[] = {
+      {2.5f / 128, 3},   {-2.5f / 128, -2}, {0.5f / 128, 1},    {-0.5f / 128, 0},  {3.5f / 128, 4},
+      {-3.5f / 128, -3}, {126.5f / 128, 127}, {127.5f / 128, 127}, {-127.5f / 128, -127}, {-128.5f / 128, -127},
+      {5.f, 127},        {-5.f, -127},      {0.f, 0},           {-0.f, 0},         {2.49f / 128, 2}};
+  for (const Case& c : cases)
+    CHECK(quant::weightStep(c.w, inv) == c.q, "weightStep(%g * 128) = %g, want %g", c.w * 128, quant::weightStep(c.w, inv), c.q);
+  const float row[] = {0.25f, -0.5f, 0.125f};
+  CHECK(quant::rowScale(row, 3) == 0.5f / 127.f, "row scale");
+  const float zeros[] = {0.f, -0.f};
+  CHECK(quant::rowScale(zeros, 2) == 1.f, "all-zero row scale");
+  CHECK(quant::activationStep(254.5f, 1.f) == 255.f && quant::activationStep(300.f, 1.f) == 255.f &&
+            quant::activationStep(0.49f, 1.f) == 0.f,
+        "activation clamp and rounding");
+  CHECK(quant::biasStep(-7.5f, 1.f) == -7.f && quant::biasStep(7.5f, 1.f) == 8.f, "bias rounds half up");
+}
+
 static void testFakeQuantAndStats() {
   const std::vector<uint8_t> alphabet = {'a', 'b', 'c', 'd', 'e'};
   Segs train = {markov(20000, 2, 91, alphabet)};
@@ -706,7 +772,8 @@ int main(int argc, char** argv) {
     void (*fn)();
   } tests[] = {{"sgemm", testSgemm},           {"gradient", testGradient},   {"markov", testMarkov},
                {"lasso-prune", testLassoPrune}, {"prune-exact", testPruneExact}, {"determinism", testDeterminism},
-               {"checkpoint", testCheckpoint},   {"fakequant", testFakeQuantAndStats}, {"cancel-args", testCancelAndArgs}};
+               {"checkpoint", testCheckpoint},   {"snapshot", testSnapshotClone}, {"quant-rule", testQuantRule},
+               {"fakequant", testFakeQuantAndStats}, {"cancel-args", testCancelAndArgs}};
   for (const T& t : tests) {
     if (!only.empty() && only != t.name) continue;
     std::printf("%s\n", t.name);

@@ -1,6 +1,8 @@
-// Trainer checkpoints: everything needed to continue bit-identically
+// Trainer state: everything needed to continue bit-identically
 // (architecture, hyper-parameters, weights, Adam moments, step, epoch, RNG
-// state, fake-quant settings). Not the data: call setData after restore.
+// state, fake-quant settings), as bytes (checkpoint / restore: call setData
+// after restore) or in memory (snapshot / restoreSnapshot / clone, which
+// keep or share the data instead of copying it again).
 //
 // Layout, all little-endian, no padding:
 //   magic "\x89NCT" | u32 version = 1
@@ -19,6 +21,7 @@
 
 #include "../core/errors.h"
 #include "../core/xxhash64.h"
+#include "scratch.h"
 #include "trainer.h"
 
 namespace nnc {
@@ -231,6 +234,67 @@ std::unique_ptr<Trainer> Trainer::restore(const uint8_t* data, size_t size, int 
       corrupt(e.message());
     }
   }
+  return t;
+}
+
+// ---------------------------------------------------------------- in memory
+
+Snapshot Trainer::snapshot() const {
+  Snapshot s;
+  s.config = cfg_;
+  s.theta = theta_;
+  s.m = m_;
+  s.v = v_;
+  s.step = step_;
+  s.epoch = epoch_;
+  s.rng = rng_;
+  s.fakeQuant = fqOn_;
+  if (fqOn_) s.fq = fq_;
+  return s;
+}
+
+void Trainer::restoreSnapshot(const Snapshot& s) {
+  TrainConfig c = s.config;
+  c.threads = cfg_.threads;
+  c.simd = cfg_.simd;
+  validateConfig(c);
+  Arch a;
+  a.k = c.k, a.E = c.E, a.A = static_cast<int>(c.alphabet.size()) + 1, a.H = c.hidden;
+  const Layout y = Layout::of(a);
+  if (s.theta.size() != y.total || s.m.size() != y.total || s.v.size() != y.total)
+    fail(Code::InvalidArg, "snapshot: parameter count does not match its architecture");
+  // Copies first, so a failed allocation leaves this trainer as it was.
+  std::vector<float> theta(s.theta), m(s.m), v(s.v), grad(y.total, 0.f);
+  cfg_ = c;
+  arch_ = a;
+  lay_ = y;
+  buildTokenTable();
+  theta_.swap(theta);
+  m_.swap(m);
+  v_.swap(v);
+  grad_.swap(grad);
+  step_ = s.step;
+  epoch_ = s.epoch;
+  rng_ = s.rng;
+  fqOn_ = s.fakeQuant;
+  fq_ = s.fakeQuant ? s.fq : FakeQuant();
+  thetaQ_.clear();
+  s_.reset();
+}
+
+std::unique_ptr<Trainer> Trainer::clone(int threads) const {
+  TrainConfig c = cfg_;
+  if (threads > 0) c.threads = threads;
+  std::unique_ptr<Trainer> t(new Trainer(c, false));
+  t->theta_ = theta_;
+  t->m_ = m_;
+  t->v_ = v_;
+  t->step_ = step_;
+  t->epoch_ = epoch_;
+  t->rng_ = rng_;
+  t->fqOn_ = fqOn_;
+  if (fqOn_) t->fq_ = fq_;
+  t->data_ = data_;
   return t;
 }
 

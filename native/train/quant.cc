@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../core/errors.h"
+#include "quant_rule.h"
 #include "scratch.h"
 #include "trainer.h"
 
@@ -15,8 +16,6 @@ namespace train {
 namespace {
 
 bool positiveFinite(float v) { return std::isfinite(v) && v > 0.f; }
-
-float roundHalfUp(float x) { return std::floor(x + 0.5f); }
 
 }  // namespace
 
@@ -65,23 +64,11 @@ void Trainer::refreshFakeQuantWeights() {
   float* q = thetaQ_.data();
   auto quantRow = [](const float* w, float* out, int n, float s) {
     const float inv = 1.f / s;
-    for (int i = 0; i < n; ++i) {
-      float r = roundHalfUp(w[i] * inv);
-      r = r > 127.f ? 127.f : (r < -127.f ? -127.f : r);
-      out[i] = r * s;
-    }
-  };
-  auto maxAbs = [](const float* w, size_t n) {
-    float m = 0;
-    for (size_t i = 0; i < n; ++i) m = std::fabs(w[i]) > m ? std::fabs(w[i]) : m;
-    return m;
+    for (int i = 0; i < n; ++i) out[i] = quant::weightStep(w[i], inv) * s;
   };
   const size_t nEmb = size_t(a.A + 1) * E;
   float sEmb = fq_.embedScale;
-  if (!(sEmb > 0)) {
-    const float m = maxAbs(p + lay_.emb, nEmb);
-    sEmb = m > 0 ? m / 127.f : 1.f;
-  }
+  if (!(sEmb > 0)) sEmb = quant::rowScale(p + lay_.emb, nEmb);
   quantRow(p + lay_.emb, q + lay_.emb, static_cast<int>(nEmb), sEmb);
   for (int l = 0; l <= L; ++l) {
     const int rows = l < L ? a.H[l] : a.A, n = l < L ? a.nIn(l) : a.H[L - 1];
@@ -91,20 +78,19 @@ void Trainer::refreshFakeQuantWeights() {
     for (int r = 0; r < rows; ++r) {
       float s;
       if (ws.empty()) {
-        const float m = maxAbs(p + wo + size_t(r) * n, n);
-        s = m > 0 ? m / 127.f : 1.f;
+        s = quant::rowScale(p + wo + size_t(r) * n, n);
       } else {
         s = ws.size() == 1 ? ws[0] : ws[r];
       }
       quantRow(p + wo + size_t(r) * n, q + wo + size_t(r) * n, n, s);
       const float grid = sIn * s;
-      q[bo + r] = roundHalfUp(p[bo + r] / grid) * grid;
+      q[bo + r] = quant::biasStep(p[bo + r], grid) * grid;
     }
   }
 }
 
 ActivationStats Trainer::activationStats(bool valid, uint64_t maxSamples, const std::atomic<bool>* cancel) {
-  const DataSet& ds = valid ? valid_ : train_;
+  const DataSet& ds = valid ? data_->valid : data_->train;
   if (ds.total == 0)
     fail(Code::InvalidArg, std::string("Expected ") + (valid ? "validation" : "training") + " data but the set is empty");
   const uint64_t n = maxSamples == 0 ? ds.total : std::min<uint64_t>(maxSamples, ds.total);

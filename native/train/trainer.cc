@@ -13,6 +13,7 @@
 #include <string>
 
 #include "../core/errors.h"
+#include "quant_rule.h"
 #include "scratch.h"
 #include "vexp.h"
 
@@ -88,7 +89,7 @@ Layout Layout::of(const Arch& a) {
 
 Trainer::Trainer(const TrainConfig& config) : Trainer(config, true) {}
 
-Trainer::Trainer(const TrainConfig& config, bool init) : cfg_(config) {
+Trainer::Trainer(const TrainConfig& config, bool init) : cfg_(config), data_(std::make_shared<const TrainingData>()) {
   validateConfig(cfg_);
   gemm_ = &sgemmFor(cfg_.simd);
   int threads = cfg_.threads;
@@ -159,8 +160,7 @@ void Trainer::setOptimizer(double lr, double beta1, double beta2, double eps, in
 
 void Trainer::setData(const std::vector<std::pair<const uint8_t*, size_t>>& train,
                       const std::vector<std::pair<const uint8_t*, size_t>>& valid) {
-  auto build = [](const std::vector<std::pair<const uint8_t*, size_t>>& in, DataSet& ds) {
-    DataSet d;
+  auto build = [](const std::vector<std::pair<const uint8_t*, size_t>>& in, DataSet& d) {
     d.segs.reserve(in.size());
     d.start.reserve(in.size() + 1);
     d.start.push_back(0);
@@ -169,17 +169,16 @@ void Trainer::setData(const std::vector<std::pair<const uint8_t*, size_t>>& trai
       d.total += s.second;
       d.start.push_back(d.total);
     }
-    ds = std::move(d);
   };
-  DataSet t, v;
-  build(train, t);
-  build(valid, v);
-  train_ = std::move(t);
-  valid_ = std::move(v);
+  // Built aside and swapped in whole: a failed allocation leaves the old data.
+  auto d = std::make_shared<TrainingData>();
+  build(train, d->train);
+  build(valid, d->valid);
+  data_ = std::move(d);
 }
 
 void Trainer::locate(bool valid, uint64_t idx, size_t* seg, size_t* pos) const {
-  const DataSet& ds = valid ? valid_ : train_;
+  const DataSet& ds = valid ? data_->valid : data_->train;
   if (idx >= ds.total) fail(Code::InvalidArg, "sample index out of range");
   // Last segment start <= idx (empty segments share a start; upper_bound skips them).
   const size_t s = static_cast<size_t>(std::upper_bound(ds.start.begin(), ds.start.end(), idx) - ds.start.begin()) - 1;
@@ -280,8 +279,7 @@ void Trainer::phase1(const DataSet& ds, const uint64_t* idx, int r0, int r1, boo
       const float sc = fq_.actScale[l], inv = 1.f / sc;
       float* q = s.Yq[l].data() + size_t(r0) * H;
       for (size_t i = 0; i < size_t(M) * H; ++i) {
-        const float r = std::floor(out[i] * inv + 0.5f);
-        q[i] = (r < 255.f ? r : 255.f) * sc;
+        q[i] = quant::activationStep(out[i], inv) * sc;
       }
     }
   }
@@ -444,7 +442,7 @@ void Trainer::adamStep() {
 }
 
 double Trainer::lossAndGradient(bool valid, const std::vector<uint64_t>& idx, double lasso, double lassoEmbed) {
-  const DataSet& ds = valid ? valid_ : train_;
+  const DataSet& ds = valid ? data_->valid : data_->train;
   for (uint64_t i : idx)
     if (i >= ds.total) fail(Code::InvalidArg, "sample index out of range");
   if (idx.empty()) fail(Code::InvalidArg, "Expected at least one sample index");
@@ -459,7 +457,7 @@ double Trainer::lossAndGradient(bool valid, const std::vector<uint64_t>& idx, do
 }
 
 std::vector<float> Trainer::logits(bool valid, const std::vector<uint64_t>& idx) {
-  const DataSet& ds = valid ? valid_ : train_;
+  const DataSet& ds = valid ? data_->valid : data_->train;
   for (uint64_t i : idx)
     if (i >= ds.total) fail(Code::InvalidArg, "sample index out of range");
   std::vector<float> out;
@@ -479,13 +477,13 @@ EpochResult Trainer::trainEpoch(const EpochOptions& o, const ProgressFn& progres
   checkReal("lasso", o.lasso, 0, 1e6, false, false);
   const double lassoEmbed = o.lassoEmbed < 0 ? o.lasso : o.lassoEmbed;
   checkReal("lassoEmbed", lassoEmbed, 0, 1e6, false, false);
-  if (train_.total == 0) fail(Code::InvalidArg, "Expected training data (call setData first) but the training set is empty");
+  if (data_->train.total == 0) fail(Code::InvalidArg, "Expected training data (call setData first) but the training set is empty");
   const auto t0 = Clock::now();
   // The shuffle keys come from the trainer's RNG: a resumed checkpoint
   // continues the same sequence of epochs.
-  const Permutation perm(train_.total, rng_);
+  const Permutation perm(data_->train.total, rng_);
   ++epoch_;
-  const uint64_t total = o.maxSamples == 0 ? train_.total : std::min<uint64_t>(o.maxSamples, train_.total);
+  const uint64_t total = o.maxSamples == 0 ? data_->train.total : std::min<uint64_t>(o.maxSamples, data_->train.total);
   EpochResult r;
   double bitsSum = 0;
   std::vector<uint64_t> idx;
@@ -503,7 +501,7 @@ EpochResult Trainer::trainEpoch(const EpochOptions& o, const ProgressFn& progres
     double nll = 0;
     for (int b = 0; b < B; b += cfg_.microBatch) {
       const int n = std::min(cfg_.microBatch, B - b);
-      nll += pass(train_, idx.data() + b, n, invB);
+      nll += pass(data_->train, idx.data() + b, n, invB);
       for (int m = 0; m < n; ++m) escapes += s_->esc[m];
     }
     const auto tu = Clock::now();
@@ -530,7 +528,7 @@ uint64_t Trainer::spaced(uint64_t i, uint64_t total, uint64_t n) {
 }
 
 double Trainer::evaluate(bool valid, uint64_t maxSamples, const std::atomic<bool>* cancel) {
-  const DataSet& ds = valid ? valid_ : train_;
+  const DataSet& ds = valid ? data_->valid : data_->train;
   if (ds.total == 0)
     fail(Code::InvalidArg, std::string("Expected ") + (valid ? "validation" : "training") + " data but the set is empty");
   const uint64_t n = maxSamples == 0 ? ds.total : std::min<uint64_t>(maxSamples, ds.total);

@@ -132,16 +132,44 @@ struct FloatModel {
   std::vector<float> Wo, bo;              // A x H[L-1], A
 };
 
+// The training and validation bytes, built once by setData and read-only
+// after: trainers made by clone() share them, so a fork of a session costs
+// its weights, never another copy of the data.
+struct TrainingData {
+  struct Set {
+    std::vector<std::vector<uint8_t>> segs;
+    std::vector<uint64_t> start;  // prefix sums, size segs + 1
+    uint64_t total = 0;
+  };
+  Set train, valid;
+};
+
+// What checkpoint() writes, held in memory: a trainer given it by
+// restoreSnapshot continues exactly as one restored from the checkpoint
+// bytes (same weights, Adam moments, step, epoch, RNG and fake-quant
+// settings), without the serialisation and without touching the data.
+struct Snapshot {
+  TrainConfig config;  // hyper-parameters and architecture; threads and simd stay the restoring trainer's
+  std::vector<float> theta, m, v;
+  uint64_t step = 0, epoch = 0;
+  Rng rng;
+  bool fakeQuant = false;
+  FakeQuant fq;
+  size_t bytes() const { return (theta.size() + m.size() + v.size()) * sizeof(float); }
+};
+
 class Trainer {
  public:
   explicit Trainer(const TrainConfig& config);
   ~Trainer();
 
-  // Copies the segments. Every byte of every training segment is one sample.
+  // Copies the segments (into a new TrainingData: clones made before keep
+  // theirs). Every byte of every training segment is one sample.
   void setData(const std::vector<std::pair<const uint8_t*, size_t>>& train,
                const std::vector<std::pair<const uint8_t*, size_t>>& valid);
-  uint64_t trainSize() const { return train_.total; }
-  uint64_t validSize() const { return valid_.total; }
+  uint64_t trainSize() const { return data_->train.total; }
+  uint64_t validSize() const { return data_->valid.total; }
+  const std::shared_ptr<const TrainingData>& data() const { return data_; }
 
   // One pass over a shuffled (seeded) order of the training positions, or
   // its first maxSamples. Stops after the current batch when *cancel turns
@@ -165,6 +193,15 @@ class Trainer {
   void removeUnits(const std::vector<std::vector<int>>& nodes, const std::vector<int>& embedDims);
 
   std::vector<uint8_t> checkpoint() const;
+  // The state checkpoint() writes, in memory; restoreSnapshot puts it back
+  // (architecture included: a snapshot taken before a prune undoes it) and
+  // keeps this trainer's data, thread pool and SIMD level.
+  Snapshot snapshot() const;
+  void restoreSnapshot(const Snapshot& s);
+  // An independent trainer in this one's state, sharing its data (threads
+  // 0: the configured count). The same as checkpoint() -> restore() ->
+  // setData(the same bytes), without the copies.
+  std::unique_ptr<Trainer> clone(int threads = 0) const;
   // Validates everything (ERR_NNC_CORRUPT / ERR_NNC_UNSUPPORTED) before allocating.
   static std::unique_ptr<Trainer> restore(const uint8_t* data, size_t size, int threads = 0,
                                           Simd simd = Simd::Auto);
@@ -203,11 +240,7 @@ class Trainer {
   void resetTiming() { timing_ = Timing(); }
 
  private:
-  struct DataSet {
-    std::vector<std::vector<uint8_t>> segs;
-    std::vector<uint64_t> start;  // prefix sums, size segs + 1
-    uint64_t total = 0;
-  };
+  using DataSet = TrainingData::Set;
   struct Scratch;
 
   Trainer(const TrainConfig& config, bool init);
@@ -238,7 +271,7 @@ class Trainer {
   std::vector<float> theta_, m_, v_, grad_;
   uint64_t step_ = 0, epoch_ = 0;
   Rng rng_;
-  DataSet train_, valid_;
+  std::shared_ptr<const TrainingData> data_;  // never null (empty sets before setData)
   std::unique_ptr<Scratch> s_;
   bool fqOn_ = false;
   FakeQuant fq_;

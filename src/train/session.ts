@@ -1,55 +1,19 @@
 /**
- * A training session: the native float trainer (native/train) plus what the
+ * A training session: the native float trainer (./trainer.ts) plus what the
  * paper's recipe needs around it — epochs with early stopping on validation,
- * checkpoints that resume exactly, and export to the integer .nncm format
- * with calibration and, when needed, quantization-aware fine-tuning.
+ * checkpoints that resume exactly (./checkpoint.ts), and export to the
+ * integer .nncm format with calibration and, when needed,
+ * quantization-aware fine-tuning.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ErrorCodes, NncError } from '../errors.js';
-import { loadAddon } from '../native/addon.js';
 import { compress } from '../api.js';
 import { serializeModel } from '../format/model-file.js';
 import { Model } from '../model/model.js';
 import type { ModelMetadata } from '../model/types.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { readTrainingData, type TrainingData } from './data.js';
-import { quantScales, quantize, type FloatModel } from './export.js';
-
-/* The native Trainer (native/addon/train_binding.cc). */
-export interface NativeTrainer {
-  setData(train: Uint8Array[], valid: Uint8Array[]): void;
-  trainEpoch(
-    o: { lasso?: number; lassoEmbed?: number; maxSamples?: number },
-    onProgress?: (done: number, total: number, bits: number) => void,
-  ): Promise<{ bits: number; samples: number; seconds: number; cancelled: boolean; epoch: number; step: number }>;
-  evaluate(which: 'train' | 'valid', maxSamples?: number): Promise<number>;
-  activationStats(maxSamples: number, which?: 'train' | 'valid'): Promise<{ layers: { max: number; p9999: number; p99999: number }[] }>;
-  groupRms(): { layers: { in: Float32Array; out: Float32Array }[]; embed: Float32Array };
-  prune(threshold?: number): { removed: number[]; embedRemoved: number; hidden: number[]; E: number };
-  checkpoint(): Buffer;
-  setFakeQuant(p: { embedScale?: number; actScale: number[]; weightScale?: number[][] } | null): void;
-  setOptimizer(o: { lr?: number; batch?: number }): void;
-  exportFloat(): FloatModel;
-  info(): { k: number; E: number; A: number; hidden: number[]; params: number; epoch: number; step: number };
-  cancel(): boolean;
-  readonly busy: boolean;
-}
-
-interface TrainerClass {
-  new (o: Record<string, unknown>): NativeTrainer;
-  restore(buf: Uint8Array, o?: { threads?: number }): NativeTrainer;
-}
-
-export function trainerClass(): TrainerClass {
-  const { addon, error } = loadAddon();
-  const T = addon?.exports.Trainer as TrainerClass | undefined;
-  if (!T) {
-    throw new NncError(
-      ErrorCodes.ENGINE_UNAVAILABLE,
-      `training needs the native addon with the trainer: ${error ?? 'the loaded addon has no Trainer'}`,
-    );
-  }
-  return T;
-}
+import { quantScales, quantize } from './export.js';
+import { trainerClass, type NativeTrainer, type TrainerSnapshot } from './trainer.js';
 
 export interface TrainSettings {
   k: number;
@@ -96,16 +60,12 @@ export function cancelAllSessions(): void {
   for (const s of live) s.cancel();
 }
 
-const CKPT_MAGIC = Buffer.from([0x89, 0x4e, 0x43, 0x4b]); // "\x89NCK"
-
 export class Session {
   history: EpochRecord[] = [];
-  /** Lowest validation bits seen in the current run of epochs, with its weights. */
-  private best: { bits: number; ckpt: Buffer } | null = null;
   private cancelled = false;
 
   private constructor(
-    public trainer: NativeTrainer,
+    readonly trainer: NativeTrainer,
     readonly settings: TrainSettings,
     readonly data: TrainingData,
     readonly files: string[],
@@ -130,18 +90,7 @@ export class Session {
 
   /** A checkpoint written by save(): the same files must still be there. */
   static resume(path: string, overrides: Partial<Pick<TrainSettings, 'threads' | 'samples' | 'lr'>> = {}): Session {
-    const buf = readFileSync(path);
-    if (buf.length < 8 || !buf.subarray(0, 4).equals(CKPT_MAGIC)) {
-      throw new NncError(ErrorCodes.CORRUPT, `${path} is not an nnc training checkpoint`);
-    }
-    const n = buf.readUInt32LE(4);
-    if (8 + n > buf.length) throw new NncError(ErrorCodes.TRUNCATED, `checkpoint ${path} is truncated`);
-    let head: { settings: TrainSettings; files: { file: string; bytes: number }[]; history: EpochRecord[] };
-    try {
-      head = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
-    } catch {
-      throw new NncError(ErrorCodes.CORRUPT, `checkpoint ${path} has a damaged header`);
-    }
+    const { head, trainer: state } = readCheckpoint<TrainSettings, EpochRecord>(path);
     const settings: TrainSettings = { ...head.settings, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
     const data = readTrainingData(head.files.map((f) => f.file), settings.validation);
     data.files.forEach((f, i) => {
@@ -149,7 +98,7 @@ export class Session {
         throw new NncError(ErrorCodes.INVALID_ARG, `training file ${f.file} changed since the checkpoint (${head.files[i].bytes} → ${f.bytes} bytes)`);
       }
     });
-    const trainer = trainerClass().restore(buf.subarray(8 + n), { threads: settings.threads });
+    const trainer = trainerClass().restore(state, { threads: settings.threads });
     trainer.setData(data.train, data.valid);
     // The checkpoint holds the Adam moments; a new rate keeps them and only changes the step.
     if (overrides.lr !== undefined) trainer.setOptimizer({ lr: settings.lr });
@@ -160,20 +109,16 @@ export class Session {
 
   /** Write a checkpoint atomically (temp file + rename), so Ctrl-C never leaves half of one. */
   save(path: string): void {
-    const head = Buffer.from(JSON.stringify({
-      version: 1, settings: this.settings, files: this.data.files.map((f) => ({ file: f.file, bytes: f.bytes })), history: this.history,
-    }));
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(head.length);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, Buffer.concat([CKPT_MAGIC, len, head, this.trainer.checkpoint()]));
-    renameSync(tmp, path);
+    const files = this.data.files.map((f) => ({ file: f.file, bytes: f.bytes }));
+    writeCheckpoint(path, { settings: this.settings, files, history: this.history }, this.trainer.checkpoint());
   }
 
-  /** An independent copy (same data, same weights and optimizer state). */
+  /**
+   * An independent copy (same weights and optimizer state) that shares this
+   * session's training data, in JS and in the native trainer alike.
+   */
   fork(): Session {
-    const t = trainerClass().restore(this.trainer.checkpoint(), { threads: this.settings.threads });
-    t.setData(this.data.train, this.data.valid);
+    const t = this.trainer.clone({ threads: this.settings.threads });
     const s = new Session(t, this.settings, this.data, this.files);
     s.history = [...this.history];
     return s;
@@ -223,28 +168,24 @@ export class Session {
     o: { patience?: number; onEpoch?: (r: EpochRecord) => void; onProgress?: (p: Progress) => void; checkpoint?: string } = {},
   ): Promise<number> {
     const patience = o.patience ?? 2;
-    this.best = null;
+    /** Lowest validation bits seen in this run of epochs, with its weights (freed when fit returns). */
+    let best: { bits: number; snap: TrainerSnapshot } | null = null;
     let since = 0;
     for (let e = 0; e < epochs; e++) {
       const r = await this.runEpoch(phase, 0, o.onProgress, epochs);
       if (!r) break;
       o.onEpoch?.(r);
-      if (!this.best || r.validBits < this.best.bits) {
-        this.best = { bits: r.validBits, ckpt: this.trainer.checkpoint() };
+      if (!best || r.validBits < best.bits) {
+        best = { bits: r.validBits, snap: this.trainer.snapshot() };
         since = 0;
       } else if (++since >= patience) break;
       if (o.checkpoint) this.save(o.checkpoint);
     }
-    if (this.best && !this.cancelled) {
+    if (best && !this.cancelled) {
       const last = this.history[this.history.length - 1];
-      if (last && last.validBits > this.best.bits) this.restoreWeights(this.best.ckpt);
+      if (last && last.validBits > best.bits) this.trainer.restoreSnapshot(best.snap);
     }
-    return this.best?.bits ?? (await this.trainer.evaluate('valid'));
-  }
-
-  private restoreWeights(ckpt: Buffer): void {
-    this.trainer = trainerClass().restore(ckpt, { threads: this.settings.threads });
-    this.trainer.setData(this.data.train, this.data.valid);
+    return best?.bits ?? (await this.trainer.evaluate('valid'));
   }
 
   /**
