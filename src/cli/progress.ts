@@ -1,8 +1,10 @@
 /**
- * A one-line progress indicator on stderr: `name  12.0 MB / 48.0 MB  25%  3.1 MB/s`.
- * Only drawn when stderr is a terminal and the user did not ask for quiet, at
- * most ten times a second (after the first half second), and erased when the work ends (so it never ends up
- * in a log or interleaves with messages).
+ * Progress on stderr, one status line redrawn in place (StatusLine): the
+ * file jobs' `name  12.0 MB / 48.0 MB  25%  3.1 MB/s` (Progress) and nnc
+ * train's epochs (cli/train.ts). Only drawn when stderr is a terminal and the
+ * user did not ask for quiet, at most ten times a second, and erased before
+ * any other message and when the work ends (so it never ends up in a log or
+ * interleaves with messages).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { formatBytes } from './text.js';
@@ -13,21 +15,52 @@ export interface ProgressSink {
   write(s: string): unknown;
 }
 
-const INTERVAL_MS = 100;
+export const INTERVAL_MS = 100;
 /** Do not draw anything for work that finishes quickly. */
 const DELAY_MS = 500;
+
+/** The one line being redrawn; nothing is written when `out` is undefined (not a terminal, or quiet). */
+export class StatusLine {
+  private drawn = false;
+
+  constructor(private readonly out: ProgressSink | undefined) {}
+
+  get active(): boolean {
+    return this.out !== undefined;
+  }
+
+  /**
+   * Replace the line. One wider than the terminal is cut (it would wrap, and
+   * only its last row would be erased): its start is dropped (a long file
+   * name), or with `keepStart` its end.
+   */
+  draw(line: string, keepStart = false): void {
+    if (!this.out) return;
+    const width = (this.out.columns || 80) - 1; // 0 when the terminal size is unknown
+    if (line.length > width) line = keepStart ? line.slice(0, width - 1) + '…' : '…' + line.slice(line.length - width + 1);
+    this.out.write(`\r\x1b[K${line}`);
+    this.drawn = true;
+  }
+
+  /** Erase the line, if one is drawn (before any other output, and at the end). */
+  clear(): void {
+    if (this.drawn) this.out!.write('\r\x1b[K');
+    this.drawn = false;
+  }
+}
 
 export class Progress {
   private done = 0;
   private readonly start = Date.now();
-  private drawn = false;
+  private readonly line: StatusLine;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly out: ProgressSink | undefined,
+    out: ProgressSink | undefined,
     private readonly label: string,
     private readonly total: number | undefined,
   ) {
+    this.line = new StatusLine(out);
     if (!out) return;
     // Redraw on a clock, not per chunk: the codec works a whole frame (4 MiB) at a
     // time, and the elapsed time shows it is alive while no bytes move.
@@ -52,10 +85,7 @@ export class Progress {
       line += ` / ${formatBytes(this.total)}  ${Math.min(99, Math.floor((100 * this.done) / this.total))}%`;
     }
     line += `  ${(rate / 1e6).toFixed(2)} MB/s  ${secs.toFixed(0)} s`;
-    const width = (this.out!.columns || 80) - 1; // 0 when the terminal size is unknown
-    if (line.length > width) line = '…' + line.slice(line.length - width + 1);
-    this.out!.write(`\r\x1b[K${line}`);
-    this.drawn = true;
+    this.line.draw(line);
   }
 
   /** Stop and erase the line (call on success and on failure). */
@@ -63,8 +93,7 @@ export class Progress {
     clearTimeout(this.timer);
     clearInterval(this.timer);
     this.timer = undefined;
-    if (this.drawn) this.out!.write('\r\x1b[K');
-    this.drawn = false;
+    this.line.clear();
   }
 
   /** A pass-through stream that reports the bytes flowing through it. */

@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { describeError } from './text.js';
 import { EXIT_ERROR, EXIT_OK, type CliIo } from './context.js';
+import { INTERVAL_MS, StatusLine } from './progress.js';
 import { installSignalCleanup } from './tempfile.js';
 import { engineChoices, isEngineName } from '../engine/registry.js';
 import type { EngineChoice } from '../engine/select.js';
@@ -176,29 +177,30 @@ const fmtTime = (s: number): string => {
   return `${m}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 };
 
-/** Progress on a terminal: one line, redrawn; elsewhere: one line per epoch. */
+/** Progress on a terminal: one status line (progress.ts), redrawn; elsewhere: one line per epoch. */
 function progressPrinter(io: CliIo, quiet: boolean) {
-  const tty = !!io.stderr.isTTY && !quiet;
+  const status = new StatusLine(io.stderr.isTTY && !quiet ? io.stderr : undefined);
   let last = 0;
   return {
+    status,
     progress(p: Progress): void {
-      if (!tty) return;
+      if (!status.active) return;
       const now = Date.now();
-      if (now - last < 100 && p.done < p.total) return;
+      if (now - last < INTERVAL_MS && p.done < p.total) return;
       last = now;
       const frac = p.total ? p.done / p.total : 0;
       const bar = '#'.repeat(Math.round(frac * 20)).padEnd(20, '-');
       const eta = (p.total - p.done) / Math.max(1, p.samplesPerSec);
-      io.stderr.write(`\r${p.phase} epoch ${p.epoch}${p.epochs ? `/${p.epochs}` : ''} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  train ${p.bits.toFixed(3)} b/B  ${(p.samplesPerSec / 1e3).toFixed(0)}k samples/s  ETA ${fmtTime(eta)}   `);
+      status.draw(`${p.phase} epoch ${p.epoch}${p.epochs ? `/${p.epochs}` : ''} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  train ${p.bits.toFixed(3)} b/B  ${(p.samplesPerSec / 1e3).toFixed(0)}k samples/s  ETA ${fmtTime(eta)}`, true);
     },
     epoch(r: EpochRecord): void {
       if (quiet) return;
-      if (tty) io.stderr.write('\r\x1b[K');
+      status.clear();
       io.stderr.write(`${r.phase} epoch ${r.epoch}: train ${r.trainBits.toFixed(4)}  valid ${r.validBits.toFixed(4)} bits/byte  hidden ${r.hidden.join('-')}  ${r.params} params  ${(r.samples / r.seconds / 1e3).toFixed(0)}k samples/s  ${r.seconds.toFixed(1)} s${r.lasso ? `  lasso α=${r.lasso.toExponential(2)}` : ''}\n`);
     },
     model(m: FamilyMember): void {
       if (quiet) return;
-      if (tty) io.stderr.write('\r\x1b[K');
+      status.clear();
       io.stderr.write(`model ${m.file}: ${m.params} params, valid ${m.validBits.toFixed(4)} bits/byte (float ${m.floatBits.toFixed(4)}), ${m.compressMBps.toFixed(2)} MB/s\n`);
     },
   };
@@ -283,7 +285,8 @@ async function train(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
   const ex = await s.export(meta, { onProgress: pp.progress });
   await writeModelFile(out, ex.bytes, a.force);
   if (!a.quiet) {
-    io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}wrote ${out}: ${ex.model.info.parameters} parameters, id ${ex.model.id}; validation ${ex.intBits.toFixed(4)} bits/byte (float ${ex.floatBits.toFixed(4)}${ex.qat ? ', after quantization-aware fine-tuning' : ''})\n`);
+    pp.status.clear();
+    io.stderr.write(`wrote ${out}: ${ex.model.info.parameters} parameters, id ${ex.model.id}; validation ${ex.intBits.toFixed(4)} bits/byte (float ${ex.floatBits.toFixed(4)}${ex.qat ? ', after quantization-aware fine-tuning' : ''})\n`);
     const done = trainEpochs(s.history);
     if (done >= a.epochs && stillImproving(s.history)) {
       io.stderr.write(
@@ -313,6 +316,7 @@ async function prune(a: TrainArgs, ckpt: string, io: CliIo): Promise<number> {
     return 130;
   }
   if (!a.quiet) {
+    pp.status.clear();
     io.stderr.write(`wrote ${family.length} models and report.{json,md,svg} to ${a.out}\n`);
     const r = recommend(family);
     if (r.model) io.stderr.write(`recommended: ${join(a.out!, r.model.file)} (${r.rule})\n`);
