@@ -80,6 +80,8 @@
         'native/addon/jobs.cc',
         'native/core/xxhash64.cc',
         'native/core/model.cc',
+        'native/core/model_file.cc',
+        'native/core/json_check.cc',
         'native/core/cpu_features.cc',
         'native/core/kernels_scalar.cc',
         'native/core/forward.cc',

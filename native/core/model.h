@@ -1,6 +1,7 @@
-// A parsed, validated .nncm model (docs/FORMAT.md section 1) plus the
-// layouts the kernels compute with. Everything here is immutable after
-// parseModel returns, so one Model is shared by any number of threads.
+// The CPU engine's model: a parsed, validated .nncm file (model_file.h,
+// docs/FORMAT.md section 1) in the layouts the CPU kernels compute with.
+// Everything here is immutable after buildCpuModel returns, so one Model is
+// shared by any number of threads.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "model_file.h"
 
 namespace nnc {
 
@@ -86,9 +89,13 @@ bool requantFits32(int S);
 uint32_t requantThreshold(uint32_t M, int S);
 uint32_t distanceThreshold(uint32_t mOut, int sOut, int T);  // 0: no shortcut
 
-// Parse and validate a whole .nncm file. Throws nnc::Error with
-// ERR_NNC_BAD_MODEL (or ERR_NNC_UNSUPPORTED for a newer version / reserved
-// bits) before allocating anything sized by an unchecked field.
+// The CPU layouts of a parsed model file. The file's checks (bounds, sizes)
+// are what make these layouts safe, so they are built only from a
+// ModelTensors that parseModelFile returned.
+std::shared_ptr<const Model> buildCpuModel(const ModelTensors& file);
+
+// parseModelFile (model_file.h), then buildCpuModel: a whole .nncm file to
+// the CPU engine's model. Throws what parseModelFile throws.
 std::shared_ptr<const Model> parseModel(const uint8_t* data, size_t len);
 
 }  // namespace nnc

@@ -6,13 +6,16 @@
 // checksum). Every model that loads must then
 //   - have ID = XXH64(canonical section);
 //   - give, on every SIMD variant, the frequencies that a from-the-text
-//     reference (native/tests/random_model.h) computes on the raw tensors;
+//     reference (native/tests/random_model.h) computes on the raw tensors
+//     (ModelTensors, which the C++ tests check against the tensors written);
 //   - compress a short content to the same frame on every variant, which
 //     decodes back on every variant.
 #include <cstdint>
 #include <cstring>
 
+#include "../core/bytes.h"
 #include "../core/frame.h"
+#include "../core/model_file.h"
 #include "../core/xxhash64.h"
 #include "../tests/random_model.h"
 #include "fuzz_common.h"
@@ -20,55 +23,6 @@
 namespace {
 
 using namespace nnc;
-
-uint32_t rd(const uint8_t* p, int n) {
-  uint32_t v = 0;
-  for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
-// The raw tensors of a canonical section that parseModel accepted.
-nnc_test::Spec specOf(const uint8_t* c) {
-  nnc_test::Spec s;
-  size_t p = 0;
-  s.k = c[0];
-  s.E = c[1];
-  const int L = c[2];
-  s.A = static_cast<int>(rd(c + 4, 2));
-  s.T = static_cast<int>(rd(c + 6, 2));
-  p = 8;
-  for (int l = 0; l < L; ++l, p += 2) s.H.push_back(static_cast<int>(rd(c + p, 2)));
-  s.alphabet.assign(c + p, c + p + s.A - 1);
-  p += s.A - 1;
-  auto i8s = [&](size_t n) {
-    std::vector<int8_t> v(reinterpret_cast<const int8_t*>(c + p), reinterpret_cast<const int8_t*>(c + p) + n);
-    p += n;
-    return v;
-  };
-  s.emb = i8s(static_cast<size_t>(s.A + 1) * s.E);
-  int nIn = s.k * s.E;
-  for (int l = 0; l < L; ++l) {
-    const int H = s.H[l];
-    s.W.push_back(i8s(static_cast<size_t>(H) * nIn));
-    std::vector<int32_t> b(H);
-    for (auto& v : b) v = static_cast<int32_t>(rd(c + p, 4)), p += 4;
-    std::vector<uint16_t> M(H);
-    for (auto& v : M) v = static_cast<uint16_t>(rd(c + p, 2)), p += 2;
-    s.b.push_back(b);
-    s.M.push_back(M);
-    s.S.push_back(c[p++]);
-    nIn = H;
-  }
-  s.Wo = i8s(static_cast<size_t>(s.A) * nIn);
-  s.bo.resize(s.A);
-  for (auto& v : s.bo) v = static_cast<int32_t>(rd(c + p, 4)), p += 4;
-  s.Mo = static_cast<int>(rd(c + p, 2));
-  p += 2;
-  s.So = c[p++];
-  s.exp.resize(s.T);
-  for (auto& v : s.exp) v = rd(c + p, 4), p += 4;
-  return s;
-}
 
 void checkModel(const uint8_t* file, size_t size) {
   std::shared_ptr<const Model> m;
@@ -81,7 +35,8 @@ void checkModel(const uint8_t* file, size_t size) {
   }
   const uint8_t* canon = file + 16;
   if (m->id != xxh64(canon, m->canonicalSize)) nnc_fuzz::die("model ID is not XXH64(canonical)");
-  const nnc_test::Spec s = specOf(canon);
+  // The raw tensors, as the parser hands them to every engine.
+  const nnc_test::Spec s = nnc_test::specOf(parseModelFile(file, size));
 
   // A short content: alphabet bytes picked by the model's ID, plus escapes.
   std::vector<uint8_t> content(48 + m->id % 80);
@@ -128,12 +83,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 24) return 0;
   std::vector<uint8_t> f(data, data + size);
   const uint32_t body = static_cast<uint32_t>(size - 24);
-  uint32_t J = rd(f.data() + 12, 4);
+  uint32_t J = rd32(f.data() + 12);
   if (J > body) J = 0;
   const uint32_t C = body - J;
-  for (int i = 0; i < 4; ++i) f[8 + i] = static_cast<uint8_t>(C >> (8 * i)), f[12 + i] = static_cast<uint8_t>(J >> (8 * i));
-  const uint64_t sum = xxh64(f.data(), size - 8);
-  for (int i = 0; i < 8; ++i) f[size - 8 + i] = static_cast<uint8_t>(sum >> (8 * i));
+  wr32(f.data() + 8, C);
+  wr32(f.data() + 12, J);
+  wr64(f.data() + size - 8, xxh64(f.data(), size - 8));
   if (std::memcmp(f.data(), data, size) != 0) checkModel(f.data(), size);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/model_file.h"
 #include "../core/xxhash64.h"
 
 namespace nnc_test {
@@ -159,6 +160,37 @@ inline std::vector<uint8_t> wrapModel(const std::vector<uint8_t>& canon, const s
 }
 
 inline std::vector<uint8_t> modelFile(const Spec& s) { return wrapModel(canonical(s)); }
+
+// The tensors of a parsed model file as a Spec: what the fuzzer hands the
+// reference, and what the tests compare with the Spec a file was written from.
+inline Spec specOf(const nnc::ModelTensors& t) {
+  Spec s;
+  s.k = t.k;
+  s.E = t.E;
+  s.A = t.A;
+  s.T = t.T;
+  s.H = t.H;
+  s.alphabet = t.alphabet;
+  s.emb = t.emb;
+  for (const nnc::HiddenTensors& h : t.hidden) {
+    s.W.push_back(h.dense.W);
+    s.b.push_back(h.dense.b);
+    s.M.push_back(h.M);
+    s.S.push_back(h.S);
+  }
+  s.Wo = t.out.W;
+  s.bo = t.out.b;
+  s.Mo = static_cast<int>(t.mOut);
+  s.So = t.sOut;
+  s.exp = t.exp;
+  return s;
+}
+
+inline bool sameSpec(const Spec& a, const Spec& b) {
+  return a.k == b.k && a.E == b.E && a.A == b.A && a.T == b.T && a.H == b.H && a.alphabet == b.alphabet &&
+         a.emb == b.emb && a.W == b.W && a.b == b.b && a.M == b.M && a.S == b.S && a.Wo == b.Wo && a.bo == b.bo &&
+         a.Mo == b.Mo && a.So == b.So && a.exp == b.exp;
+}
 
 // Section 2.2 straight from the text, on the raw tensors. ctx[j] tokens.
 inline std::vector<uint32_t> referenceFreqs(const Spec& s, const std::vector<int>& ctx) {

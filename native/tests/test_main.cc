@@ -16,11 +16,13 @@
 #include "../core/cpu_features.h"
 #include "../core/errors.h"
 #include "../core/archive.h"
+#include "../core/container.h"
 #include "../core/context.h"
 #include "../core/forward.h"
 #include "../core/frame.h"
 #include "../core/kernels.h"
 #include "../core/model.h"
+#include "../core/model_file.h"
 #include "../core/xxhash64.h"
 #include "random_model.h"
 
@@ -109,6 +111,47 @@ static void testFreqsAgainstReference(uint64_t seed) {
   for (Simd v : variants()) {
     auto t = frequencyTable(*m, content.data(), n, laneSize, v);
     CHECK(t == scalar, "seed %llu: %s frequency table differs from scalar", (unsigned long long)seed, simdName(v));
+  }
+}
+
+// The parser hands over every field and tensor exactly as the file holds
+// them (ModelTensors), whatever layouts an engine then builds.
+static void testModelTensors(uint64_t seed) {
+  Rng r(seed);
+  const Spec s = randomSpec(r);
+  const std::vector<uint8_t> canon = canonical(s);
+  const std::string meta = "{\"seed\":" + std::to_string(seed) + "}";
+  const std::vector<uint8_t> file = wrapModel(canon, meta);
+  const ModelTensors t = parseModelFile(file.data(), file.size());
+  CHECK(sameSpec(specOf(t), s), "seed %llu: ModelTensors differ from the tensors written", (unsigned long long)seed);
+  CHECK(t.L == static_cast<int>(s.H.size()), "seed %llu: L", (unsigned long long)seed);
+  CHECK(t.id == xxh64(canon.data(), canon.size()) && t.idHex == hex64(t.id), "seed %llu: model ID", (unsigned long long)seed);
+  CHECK(t.canonicalSize == canon.size() && t.metadataSize == meta.size(), "seed %llu: section sizes", (unsigned long long)seed);
+  const auto m = buildCpuModel(t);
+  CHECK(m->id == t.id && m->k == t.k && m->A == t.A, "seed %llu: the CPU model keeps the file's fields", (unsigned long long)seed);
+}
+
+// The container: one header writer for every frame, read back by the parser;
+// a stored frame decodes without a model.
+static void testContainer() {
+  uint8_t h[kFrameHeader];
+  const uint32_t N = 1000, lane = 7, nLanes = (N + lane - 1) / lane;
+  writeFrameHeader(h, kMethodNeural, 0x0123456789abcdefULL, N, lane, 8 * nLanes);
+  const FrameHeader fh = parseFrameHeader(h, sizeof h, false);
+  CHECK(fh.version == kFrameVersion && fh.method == kMethodNeural && fh.modelId == 0x0123456789abcdefULL, "neural header");
+  CHECK(fh.N == N && fh.laneSize == lane && fh.B == 8 * nLanes && fh.nLanes == nLanes, "neural header sizes");
+  CHECK(fh.frameSize == kFrameOverhead + 8 * nLanes, "neural frame size");
+  CHECK(codeOf([&] { parseFrameHeader(h, sizeof h, true); }) == "ERR_NNC_TRUNCATED", "header without its payload");
+  for (size_t len : {size_t{0}, size_t{1}, size_t{333}}) {
+    std::vector<uint8_t> content(len);
+    for (size_t i = 0; i < len; ++i) content[i] = static_cast<uint8_t>(i * 7);
+    const std::vector<uint8_t> f = storedFrame(42, content.data(), len);
+    const FrameHeader s = parseFrameHeader(f.data(), f.size(), true);
+    CHECK(s.method == kMethodStored && s.modelId == 42 && s.N == len && s.B == len && s.laneSize == 0 &&
+              s.frameSize == f.size(),
+          "stored header of %zu bytes", len);
+    CHECK(frameChecksum(f.data(), s) == xxh64(content.data(), len), "stored checksum of %zu bytes", len);
+    CHECK(decompressFrame(nullptr, f.data(), f.size(), 1, Simd::Auto) == content, "stored frame of %zu bytes", len);
   }
 }
 
@@ -625,6 +668,8 @@ int main(int argc, char** argv) {
   testHostileModels();
   testCancelAndArchive();
   testKernelEdges(77);
+  testContainer();
+  for (int i = 0; i < rounds / 4 + 1; ++i) testModelTensors(6000 + i);
   testModelFuzz(55);
   for (int i = 0; i < rounds / 4 + 1; ++i) testContextModel(5000 + i, i % 2 == 0);
   for (int i = 0; i < rounds; ++i) testFreqsAgainstReference(1000 + i);
