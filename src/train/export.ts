@@ -8,6 +8,11 @@
  * scale, because one logit multiplier M_o serves every symbol. Logit
  * distances are counted in steps of `expStep` nats, and EXP[d] =
  * round(65536·e^(−d·expStep)).
+ *
+ * The trainer's fake-quant forward simulates this rule in float
+ * (native/train/quant_rule.h); test/quant-rule.test.ts pins the two
+ * together (they may differ only where w / s is within float rounding of a
+ * .5 tie).
  */
 import { ErrorCodes, NncError } from '../errors.js';
 import type { HiddenLayer, ModelTensors } from '../model/types.js';
@@ -60,8 +65,12 @@ export function quantScales(f: FloatModel, actScale: number[]): QuantScales {
   return { embedScale: m > 0 ? m / 127 : 1, actScale, weightScale };
 }
 
-/** A u16 multiplier and shift with m / 2^s ≈ ratio for every ratio (shared s). */
-function multipliers(ratios: number[]): { m: Uint16Array; s: number } {
+/**
+ * A u16 multiplier and shift with m / 2^s ≈ ratio for every ratio (shared
+ * s): the largest s in 1..40 whose largest multiplier still fits u16, so the
+ * ratios keep as many bits as they can (FORMAT.md 2.2 requantization).
+ */
+export function multipliers(ratios: number[]): { m: Uint16Array; s: number } {
   const max = Math.max(...ratios, 1e-30);
   let s = 1;
   while (s < 40 && Math.round(max * 2 ** (s + 1)) <= 65535) s++;
