@@ -85,6 +85,32 @@ describe('argument parsing', () => {
     expect(() => parseArgs(['--engine', 'gpu'])).toThrow(`expects ${engineChoices('')}, not "gpu"`);
     expect(() => parseArgs(['--lane-size', '0'])).toThrow(/positive size/);
   });
+
+  it('nnc train, prune and eval parse with the same rules and words', async () => {
+    const { main } = await import('../src/cli/nnc.js');
+    const run = async (...args: string[]) => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      const err: Buffer[] = [];
+      stderr.on('data', (c: Buffer) => err.push(c));
+      const code = await main(args, { stdin: Readable.from([]), stdout, stderr, signals: false });
+      return { code, stderr: Buffer.concat(err).toString() };
+    };
+    // Values attached, clustered or after `=`; `--` ends the options (the checks after parsing then speak).
+    const model = path.join(os.tmpdir(), `nnc-parse-${process.pid}.nncm`);
+    expect(await run('train', '-qfT2', '--epochs=1', '-o', model, '--', '-x')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('cannot read training file -x'),
+    });
+    expect(fs.existsSync(model)).toBe(false);
+    expect((await run('prune', '-qT2', '--epochs=1', '--resume=r.ckpt')).stderr).toBe(
+      "nnc: prune: nnc prune needs -o DIR\nTry 'nnc prune --help' for more information.\n",
+    );
+    expect((await run('train', 'f', '-o', 'm', '--engine', 'gpu')).stderr).toContain(`--engine expects ${engineChoices('')}, not "gpu"`);
+    expect((await run('train', 'f', '--epochs')).stderr).toContain('option --epochs requires a value');
+    expect((await run('eval', '-Y')).stderr).toContain('unknown option -Y for nnc eval');
+    expect((await run('train', 'f', '-o', 'm', '--epochs', '0')).stderr).toContain('--epochs expects an integer from 1 to 10000, got 0');
+  });
 });
 
 describe('nnc', () => {

@@ -1,9 +1,11 @@
 /**
- * Command-line parsing for `nnc`, gzip/zstd style: options and file names may
- * be mixed, short flags combine (`-dc`, `-kf`), a short option's value may be
- * attached or separate (`-T4`, `-T 4`), long options take `--x=v` or `--x v`,
- * and `--` ends the options. Written by hand because node:util parseArgs does
- * not accept `-T4` for a value option combined after flags (`-dT4`).
+ * Command-line parsing for every `nnc` command (nnc itself here; nnc train,
+ * prune and eval give their own table to parseOptions), gzip/zstd style:
+ * options and file names may be mixed, short flags combine (`-dc`, `-kf`), a
+ * short option's value may be attached or separate (`-T4`, `-T 4`), long
+ * options take `--x=v` or `--x v`, and `--` ends the options. Written by hand
+ * because node:util parseArgs does not accept `-T4` for a value option
+ * combined after flags (`-dT4`).
  */
 
 import { delimiter } from 'node:path';
@@ -41,16 +43,27 @@ export class UsageError extends Error {
   }
 }
 
-type Setter = (o: CliOptions, value: string, name: string) => void;
-interface Spec {
+/** One option of a command's table. */
+export interface OptionSpec<O> {
   long: string;
   short?: string;
-  /** Present when the option takes a value. */
-  value?: Setter;
-  flag?: (o: CliOptions) => void;
+  /** Present when the option takes a value; `name` is how it was written (`-T`, `--threads`), for messages. */
+  value?: (o: O, value: string, name: string) => void;
+  flag?: (o: O) => void;
 }
 
-const SPECS: Spec[] = [
+/** --engine, for every command that runs an engine: a registered name or auto. */
+export const engineOption = <O extends { engine?: Engine }>(): OptionSpec<O> => ({
+  long: 'engine',
+  value: (o, v, n) => {
+    if (v !== 'auto' && !isEngineName(v)) {
+      throw new UsageError(`${n} expects ${engineChoices('')}, not ${JSON.stringify(v)}`);
+    }
+    o.engine = v;
+  },
+});
+
+const SPECS: OptionSpec<CliOptions>[] = [
   { long: 'decompress', short: 'd', flag: (o) => (o.mode = 'decompress') },
   { long: 'uncompress', flag: (o) => (o.mode = 'decompress') },
   { long: 'compress', short: 'z', flag: (o) => (o.mode = 'compress') },
@@ -69,21 +82,10 @@ const SPECS: Spec[] = [
   { long: 'model', short: 'm', value: (o, v) => (o.model = v) },
   { long: 'model-path', value: (o, v) => (o.modelPath = o.modelPath === undefined ? v : `${o.modelPath}${delimiter}${v}`) },
   { long: 'threads', short: 'T', value: (o, v, n) => (o.threads = parseCount(v, n, 0)) },
-  {
-    long: 'engine',
-    value: (o, v, n) => {
-      if (v !== 'auto' && !isEngineName(v)) {
-        throw new UsageError(`${n} expects ${engineChoices('')}, not ${JSON.stringify(v)}`);
-      }
-      o.engine = v;
-    },
-  },
+  engineOption(),
   { long: 'lane-size', value: (o, v, n) => (o.laneSize = parseSize(v, n)) },
   { long: 'frame-size', value: (o, v, n) => (o.frameSize = parseSize(v, n)) },
 ];
-
-const BY_SHORT = new Map(SPECS.filter((s) => s.short).map((s) => [s.short!, s]));
-const BY_LONG = new Map(SPECS.map((s) => [s.long, s]));
 
 /** An integer ≥ min, decimal. `-T 0` means "one per CPU", like zstd. */
 function parseCount(v: string, name: string, min: number): number {
@@ -107,9 +109,25 @@ export function defaultOptions(): CliOptions {
   return { mode: 'compress', rm: false, stdout: false, force: false, verbosity: 1, help: false, version: false, files: [] };
 }
 
-/** Parse arguments (without the node and script paths). Throws UsageError. */
+/** Parse nnc's arguments (without the node and script paths). Throws UsageError. */
 export function parseArgs(args: readonly string[], into: CliOptions = defaultOptions()): CliOptions {
-  const o = into;
+  return parseOptions(args, SPECS, into, (o, file) => o.files.push(file));
+}
+
+/**
+ * Parse `args` by a command's option table into `o`; each operand (file name,
+ * "-" for stdin, everything after `--`) goes to `operand`. Throws UsageError;
+ * `unknown` words the message for an option not in the table.
+ */
+export function parseOptions<O>(
+  args: readonly string[],
+  specs: readonly OptionSpec<O>[],
+  o: O,
+  operand: (o: O, arg: string) => void,
+  unknown: (name: string) => string = (name) => `unknown option ${name}`,
+): O {
+  const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
+  const byLong = new Map(specs.map((s) => [s.long, s]));
   let i = 0;
   const next = (name: string): string => {
     if (i >= args.length) throw new UsageError(`option ${name} requires a value`);
@@ -118,14 +136,14 @@ export function parseArgs(args: readonly string[], into: CliOptions = defaultOpt
   while (i < args.length) {
     const a = args[i++];
     if (a === '--') {
-      o.files.push(...args.slice(i));
+      for (const rest of args.slice(i)) operand(o, rest);
       break;
     }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      const spec = BY_LONG.get(name);
-      if (!spec) throw new UsageError(`unknown option --${name}`);
+      const spec = byLong.get(name);
+      if (!spec) throw new UsageError(unknown(`--${name}`));
       if (spec.value) {
         spec.value(o, eq < 0 ? next(`--${name}`) : a.slice(eq + 1), `--${name}`);
       } else {
@@ -138,8 +156,8 @@ export function parseArgs(args: readonly string[], into: CliOptions = defaultOpt
       // A cluster of short flags; a value option takes the rest of the cluster or the next argument.
       for (let j = 1; j < a.length; j++) {
         const c = a[j];
-        const spec = BY_SHORT.get(c);
-        if (!spec) throw new UsageError(`unknown option -${c}`);
+        const spec = byShort.get(c);
+        if (!spec) throw new UsageError(unknown(`-${c}`));
         if (spec.value) {
           const rest = a.slice(j + 1);
           spec.value(o, rest.length > 0 ? rest : next(`-${c}`), `-${c}`);
@@ -149,7 +167,7 @@ export function parseArgs(args: readonly string[], into: CliOptions = defaultOpt
       }
       continue;
     }
-    o.files.push(a); // includes "-" (stdin)
+    operand(o, a); // includes "-" (stdin)
   }
   return o;
 }

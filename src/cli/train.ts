@@ -13,11 +13,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
+import { engineOption, parseOptions, UsageError, type OptionSpec } from './args.js';
 import { describeError } from './text.js';
 import { EXIT_ERROR, EXIT_OK, type CliIo } from './context.js';
 import { INTERVAL_MS, StatusLine } from './progress.js';
 import { installSignalCleanup } from './tempfile.js';
-import { engineChoices, isEngineName } from '../engine/registry.js';
 import type { EngineChoice } from '../engine/select.js';
 import { loadModel, resolveModel } from '../model/model.js';
 import { PRESETS } from '../train/data.js';
@@ -88,9 +88,9 @@ interface TrainArgs {
   lrGiven?: boolean;
   /** -f: replace existing outputs. */
   force: boolean;
+  /** --hidden was given (a later --size then keeps it). */
+  hiddenGiven?: boolean;
 }
-
-class ArgError extends Error {}
 
 /**
  * The lasso prefactor the bundled model's family and the benchmarks used
@@ -100,6 +100,59 @@ class ArgError extends Error {}
  */
 export const DEFAULT_ALPHA0 = 2e-5;
 
+/** A number in [lo, hi] (an integer unless `int` is false), for the option `name`. */
+function num(name: string, v: string, lo: number, hi: number, int = true): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < lo || n > hi || (int && !Number.isInteger(n))) {
+    throw new UsageError(`${name} expects ${int ? 'an integer' : 'a number'} from ${lo} to ${hi}, got ${v}`);
+  }
+  return n;
+}
+
+/** The options of nnc train, prune and eval, parsed by the parser every nnc command shares (args.ts). */
+const OPTIONS: OptionSpec<TrainArgs>[] = [
+  { long: 'output', short: 'o', value: (a, v) => (a.out = v) },
+  { long: 'model', short: 'm', value: (a, v) => (a.model = v) },
+  {
+    long: 'size',
+    value: (a, v) => {
+      const p = Object.hasOwn(PRESETS, v) ? PRESETS[v] : undefined;
+      if (!p) throw new UsageError(`--size expects one of ${Object.keys(PRESETS).join(', ')}`);
+      a.settings.k = p.k;
+      a.settings.E = p.E;
+      if (!a.hiddenGiven) a.settings.hidden = [...p.hidden];
+    },
+  },
+  {
+    long: 'hidden',
+    value: (a, v) => {
+      const h = v.split(',').map((x) => num('--hidden', x, 1, 4096));
+      if (h.length < 1 || h.length > 4) throw new UsageError('--hidden expects 1 to 4 comma-separated widths');
+      a.settings.hidden = h;
+      a.hiddenGiven = true;
+    },
+  },
+  { long: 'embed', value: (a, v) => (a.settings.E = num('--embed', v, 1, 64)) },
+  { long: 'context', value: (a, v) => (a.settings.k = num('--context', v, 1, 64)) },
+  { long: 'epochs', value: (a, v) => (a.epochs = num('--epochs', v, 1, 10000)) },
+  { long: 'samples', value: (a, v) => ((a.settings.samples = num('--samples', v, 0, 2 ** 52)), (a.samplesGiven = true)) },
+  { long: 'lr', value: (a, v) => ((a.settings.lr = num('--lr', v, 1e-7, 1, false)), (a.lrGiven = true)) },
+  { long: 'batch', value: (a, v) => (a.settings.batch = num('--batch', v, 1, 1 << 20)) },
+  { long: 'seed', value: (a, v) => (a.settings.seed = num('--seed', v, 0, 2 ** 52)) },
+  { long: 'threads', short: 'T', value: (a, v) => (a.settings.threads = num('--threads', v, 0, 256) || availableParallelism()) },
+  { long: 'validation', value: (a, v) => (a.settings.validation = num('--validation', v, 0.001, 0.999, false)) },
+  { long: 'lane-size', value: (a, v) => (a.settings.laneSize = num('--lane-size', v, 1, 1 << 24)) },
+  { long: 'resume', value: (a, v) => (a.resume = v) },
+  { long: 'lasso-epochs', value: (a, v) => (a.lassoEpochs = num('--lasso-epochs', v, 1, 10000)) },
+  { long: 'alpha0', value: (a, v) => (a.alpha0 = num('--alpha0', v, 0, 1, false)) },
+  { long: 'threshold', value: (a, v) => (a.threshold = num('--threshold', v, 0, 1, false)) },
+  { long: 'retrain', value: (a, v) => (a.retrain = num('--retrain', v, 1, 100)) },
+  { long: 'snapshot-ratio', value: (a, v) => (a.snapshotRatio = num('--snapshot-ratio', v, 1, 1000, false)) },
+  engineOption(),
+  { long: 'quiet', short: 'q', flag: (a) => (a.quiet = true) },
+  { long: 'force', short: 'f', flag: (a) => (a.force = true) },
+];
+
 function parse(cmd: string, argv: readonly string[]): TrainArgs {
   const preset = PRESETS.medium;
   const a: TrainArgs = {
@@ -107,68 +160,7 @@ function parse(cmd: string, argv: readonly string[]): TrainArgs {
     settings: { ...preset, hidden: [...preset.hidden], lr: 0.002, batch: 8192, seed: 1, threads: availableParallelism(), laneSize: 65536, validation: 0.2, samples: 0 },
     epochs: 10, quiet: false, lassoEpochs: 30, alpha0: DEFAULT_ALPHA0, threshold: 1e-3, retrain: 10, snapshotRatio: 1.5, force: false,
   };
-  let explicitHidden = false;
-  const num = (name: string, v: string | undefined, lo: number, hi: number, int = true): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || n < lo || n > hi || (int && !Number.isInteger(n))) {
-      throw new ArgError(`${name} expects ${int ? 'an integer' : 'a number'} from ${lo} to ${hi}, got ${v ?? 'nothing'}`);
-    }
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let val: string | undefined;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    if (eq > 0) { val = arg.slice(eq + 1); arg = arg.slice(0, eq); }
-    const next = () => val ?? argv[++i];
-    switch (arg) {
-      case '-o': case '--output': a.out = next(); break;
-      case '-m': case '--model': a.model = next(); break;
-      case '--size': {
-        const p = PRESETS[next() ?? ''];
-        if (!p) throw new ArgError(`--size expects one of ${Object.keys(PRESETS).join(', ')}`);
-        a.settings.k = p.k; a.settings.E = p.E;
-        if (!explicitHidden) a.settings.hidden = [...p.hidden];
-        break;
-      }
-      case '--hidden': {
-        const v = next() ?? '';
-        const h = v.split(',').map((x) => num('--hidden', x, 1, 4096));
-        if (h.length < 1 || h.length > 4) throw new ArgError('--hidden expects 1 to 4 comma-separated widths');
-        a.settings.hidden = h;
-        explicitHidden = true;
-        break;
-      }
-      case '--embed': a.settings.E = num('--embed', next(), 1, 64); break;
-      case '--context': a.settings.k = num('--context', next(), 1, 64); break;
-      case '--epochs': a.epochs = num('--epochs', next(), 1, 10000); break;
-      case '--samples': a.settings.samples = num('--samples', next(), 0, 2 ** 52); a.samplesGiven = true; break;
-      case '--lr': a.settings.lr = num('--lr', next(), 1e-7, 1, false); a.lrGiven = true; break;
-      case '--batch': a.settings.batch = num('--batch', next(), 1, 1 << 20); break;
-      case '--seed': a.settings.seed = num('--seed', next(), 0, 2 ** 52); break;
-      case '-T': case '--threads': a.settings.threads = num('--threads', next(), 0, 256) || availableParallelism(); break;
-      case '--validation': a.settings.validation = num('--validation', next(), 0.001, 0.999, false); break;
-      case '--lane-size': a.settings.laneSize = num('--lane-size', next(), 1, 1 << 24); break;
-      case '--resume': a.resume = next(); break;
-      case '--lasso-epochs': a.lassoEpochs = num('--lasso-epochs', next(), 1, 10000); break;
-      case '--alpha0': a.alpha0 = num('--alpha0', next(), 0, 1, false); break;
-      case '--threshold': a.threshold = num('--threshold', next(), 0, 1, false); break;
-      case '--retrain': a.retrain = num('--retrain', next(), 1, 100); break;
-      case '--snapshot-ratio': a.snapshotRatio = num('--snapshot-ratio', next(), 1, 1000, false); break;
-      case '--engine': {
-        const e = next();
-        if (e !== 'auto' && !isEngineName(e)) throw new ArgError(`--engine expects ${engineChoices('')}`);
-        a.engine = e;
-        break;
-      }
-      case '-q': case '--quiet': a.quiet = true; break;
-      case '-f': case '--force': a.force = true; break;
-      default:
-        if (arg.startsWith('-') && arg !== '-') throw new ArgError(`unknown option ${arg} for nnc ${cmd}`);
-        a.files.push(arg);
-    }
-  }
-  return a;
+  return parseOptions(argv, OPTIONS, a, (o, file) => o.files.push(file), (name) => `unknown option ${name} for nnc ${cmd}`);
 }
 
 const fmtTime = (s: number): string => {
@@ -225,10 +217,10 @@ export async function trainCommand(cmd: 'train' | 'prune' | 'eval', argv: readon
   let a: TrainArgs;
   try {
     a = parse(cmd, argv);
-    if (cmd !== 'eval' && !a.out) throw new ArgError(`nnc ${cmd} needs -o ${cmd === 'train' ? 'MODEL.nncm' : 'DIR'}`);
-    if (a.files.length === 0 && !a.resume) throw new ArgError(`nnc ${cmd} needs input FILEs`);
+    if (cmd !== 'eval' && !a.out) throw new UsageError(`nnc ${cmd} needs -o ${cmd === 'train' ? 'MODEL.nncm' : 'DIR'}`);
+    if (a.files.length === 0 && !a.resume) throw new UsageError(`nnc ${cmd} needs input FILEs`);
   } catch (e) {
-    if (!(e instanceof ArgError)) throw e;
+    if (!(e instanceof UsageError)) throw e;
     io.stderr.write(`nnc: ${cmd}: ${e.message}\nTry 'nnc ${cmd} --help' for more information.\n`);
     return EXIT_ERROR;
   }
