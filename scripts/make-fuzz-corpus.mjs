@@ -11,13 +11,9 @@
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { dist as req, root, support } from './built.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const req = (p) => import(join(root, 'dist', p)).then((m) => m.default ?? m);
-// The test-only models (test/support) are not in the package: `npm run build:support` builds them.
-const support = (p) => import(join(root, 'build-support', p)).then((m) => m.default ?? m);
 const { randomModel } = await support('test/support/random.js');
 const { serializeModel } = await req('format/model-file.js');
 const { sampleFromModel } = await support('test/support/sample.js');
