@@ -78,6 +78,7 @@
       'sources': [
         'native/addon/addon.cc',
         'native/addon/jobs.cc',
+        'native/addon/args.cc',
         'native/core/xxhash64.cc',
         'native/core/model.cc',
         'native/core/model_file.cc',

@@ -1,12 +1,10 @@
 // The Node boundary of the C++ engine (node-addon-api, C++ exceptions on).
 //
 // Rule: no C++ exception may cross into JS or abort the process. Every entry
-// point runs its body through guard(), which turns nnc::Error into a plain JS
-// Error with .code = 'ERR_NNC_…', std::bad_alloc into ERR_NNC_INTERNAL "out of
-// memory", and anything else into ERR_NNC_INTERNAL. Async jobs (jobs.h)
-// catch in Execute() (off the main thread) and build the JS error in
-// Complete() (on it). Argument checks here are the last line of defence; the TypeScript
-// layer (src/engine/cpu.ts) validates first with the project's message format.
+// point runs its body through guard() and every async job (jobs.h) maps its
+// failure with currentFailure(): errors.h, shared with the trainer's binding.
+// Argument checks (args.h) are the last line of defence; the TypeScript layer
+// (src/engine/cpu.ts) validates first with the project's message format.
 #include <napi.h>
 
 #include <atomic>
@@ -22,6 +20,8 @@
 #include "../core/kernels.h"
 #include "../core/model.h"
 #include "../core/xxhash64.h"
+#include "args.h"
+#include "errors.h"
 #include "jobs.h"
 
 // The trainer's binding (native/addon/train_binding.cc).
@@ -29,33 +29,18 @@ void RegisterTrain(Napi::Env env, Napi::Object exports);
 
 namespace {
 
-using nnc::Code;
+using nnc_addon::badArg;
+using nnc_addon::bytesArg;
+using nnc_addon::Bytes;
+using nnc_addon::describe;
+using nnc_addon::intArg;
+using nnc_addon::makeError;
 
-Napi::Error makeError(Napi::Env env, const char* code, const std::string& message) {
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, code));
-  return e;
-}
+const nnc_addon::Boundary kCpuEngine{"cpu engine", "use smaller frames or fewer threads"};
 
-[[noreturn]] void throwArg(const std::string& message) { throw nnc::Error(Code::InvalidArg, message); }
-
-// Run fn; map every C++ exception to a JS exception with a stable code.
 template <class Fn>
 Napi::Value guard(const Napi::CallbackInfo& info, Fn fn) {
-  Napi::Env env = info.Env();
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;  // already a JS exception; node-addon-api rethrows it into JS
-  } catch (const nnc::Error& e) {
-    throw makeError(env, nnc::codeString(e.code()), e.message());
-  } catch (const std::bad_alloc&) {
-    throw makeError(env, "ERR_NNC_INTERNAL", "out of memory in the cpu engine; use smaller frames or fewer threads");
-  } catch (const std::exception& e) {
-    throw makeError(env, "ERR_NNC_INTERNAL", std::string("internal error in the cpu engine: ") + e.what());
-  } catch (...) {
-    throw makeError(env, "ERR_NNC_INTERNAL", "internal error in the cpu engine (unknown exception)");
-  }
+  return nnc_addon::guard(info.Env(), kCpuEngine, fn);
 }
 
 // ---- the model object ---------------------------------------------------------
@@ -94,49 +79,25 @@ struct AddonData {
 
 // ---- argument helpers ---------------------------------------------------------
 
-struct Bytes {
-  const uint8_t* data;
-  size_t len;
-};
-
-Bytes bytesArg(const Napi::Value& v, const char* name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throwArg(std::string("Expected a Uint8Array for ") + name);
-  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
-  return {a.ByteLength() ? a.Data() : nullptr, a.ByteLength()};
-}
-
 NativeModel* modelArg(Napi::Env env, const Napi::Value& v, bool allowNull) {
   if (allowNull && (v.IsNull() || v.IsUndefined())) return nullptr;
   AddonData* data = env.GetInstanceData<AddonData>();
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(data->modelCtor.Value()))
-    throwArg(allowNull ? "Expected a NativeModel or null for model" : "Expected a NativeModel for model");
+    badArg("model", allowNull ? "a NativeModel or null" : "a NativeModel", describe(v));
   NativeModel* m = NativeModel::Unwrap(v.As<Napi::Object>());
-  if (!m->model) throwArg("Expected a loaded NativeModel for model");
+  if (!m->model) badArg("model", "a loaded NativeModel", "an empty NativeModel");
   return m;
 }
 
-int64_t intArg(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
-  if (!v.IsNumber()) throwArg(std::string("Expected an integer ") + std::to_string(lo) + ".." + std::to_string(hi) + " for " + name);
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d)))
-    throwArg(std::string("Expected an integer ") + std::to_string(lo) + ".." + std::to_string(hi) + " for " + name);
-  return static_cast<int64_t>(d);
-}
-
+// A SIMD level whose kernels this CPU has: fails now (on the caller's stack)
+// rather than in a worker.
 nnc::Simd simdArg(const Napi::Value& v) {
-  if (v.IsUndefined() || v.IsNull()) return nnc::Simd::Auto;
-  if (!v.IsString()) throwArg("Expected 'auto', 'scalar', 'avx2' or 'avx512' for simd");
-  const nnc::Simd s = nnc::parseSimd(v.As<Napi::String>().Utf8Value());
-  // Fail now (on the caller's stack) rather than in a worker.
+  const nnc::Simd s = nnc_addon::simdArg(v);
   (void)nnc::kernelsFor(s);
   return s;
 }
 
-Napi::Function callbackArg(const Napi::Value& v) {
-  if (!v.IsFunction()) throwArg("Expected a function for callback");
-  return v.As<Napi::Function>();
-}
+Napi::Function callbackArg(const Napi::Value& v) { return nnc_addon::functionArg(v, "callback"); }
 
 Napi::Buffer<uint8_t> toBuffer(Napi::Env env, std::vector<uint8_t>&& bytes) {
   if (bytes.empty()) return Napi::Buffer<uint8_t>::New(env, 0);
@@ -254,14 +215,9 @@ class FrameJob : public nnc_addon::Job {
     try {
       out_ = compress_ ? nnc::compressFrame(*model_, input_.data(), input_.size(), lane_, threads_, simd_, cancel_.get())
                        : nnc::decompressFrame(model_.get(), input_.data(), input_.size(), threads_, simd_, cancel_.get());
-    } catch (const nnc::Error& e) {
-      fail(nnc::codeString(e.code()), e.message());
-    } catch (const std::bad_alloc&) {
-      fail("ERR_NNC_INTERNAL", "out of memory in the cpu engine; use smaller frames or fewer threads");
-    } catch (const std::exception& e) {
-      fail("ERR_NNC_INTERNAL", std::string("internal error in the cpu engine: ") + e.what());
     } catch (...) {
-      fail("ERR_NNC_INTERNAL", "internal error in the cpu engine (unknown exception)");
+      failed_ = true;
+      failure_ = nnc_addon::currentFailure(kCpuEngine);
     }
     // Done with the input: free it now rather than when JS gets to the result.
     std::vector<uint8_t>().swap(input_);
@@ -271,8 +227,8 @@ class FrameJob : public nnc_addon::Job {
 
   void Complete(Napi::Env env) override {
     Napi::Value arg0 = env.Null(), arg1 = env.Undefined();
-    if (code_) {
-      arg0 = makeError(env, code_, message_).Value();
+    if (failed_) {
+      arg0 = makeError(env, failure_).Value();
     } else {
       try {
         arg1 = toBuffer(env, std::move(out_));
@@ -288,14 +244,6 @@ class FrameJob : public nnc_addon::Job {
   }
 
  private:
-  void fail(const char* code, std::string message) noexcept {
-    code_ = code;
-    try {
-      message_ = std::move(message);
-    } catch (...) {
-    }
-  }
-
   Napi::FunctionReference callback_;
   std::shared_ptr<const nnc::Model> model_;
   std::vector<uint8_t> input_;
@@ -305,8 +253,8 @@ class FrameJob : public nnc_addon::Job {
   nnc::Simd simd_;
   std::shared_ptr<nnc::CancelFlag> cancel_;
   std::vector<uint8_t> out_;
-  const char* code_ = nullptr;  // set: the job failed with this code and message_
-  std::string message_;
+  bool failed_ = false;
+  nnc_addon::Failure failure_;
 };
 
 // Queue the job; return the JS cancel function (it owns a reference to the
@@ -356,11 +304,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->modelCtor = Napi::Persistent(NativeModel::Define(env));
   env.SetInstanceData<AddonData>(data);  // freed by node-addon-api at env teardown
-  try {
-    nnc_addon::installJobRunner(env);
-  } catch (const nnc::Error& e) {
-    throw makeError(env, nnc::codeString(e.code()), e.message());
-  }
+  nnc_addon::guard(env, kCpuEngine, [&] { nnc_addon::installJobRunner(env); });
   exports.Set("NativeModel", data->modelCtor.Value());
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
   exports.Set("compressFrame", Napi::Function::New(env, CompressFrame, "compressFrame"));

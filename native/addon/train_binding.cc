@@ -37,6 +37,8 @@
 #include "../core/errors.h"
 #include "../train/quant_rule.h"
 #include "../train/trainer.h"
+#include "args.h"
+#include "errors.h"
 #include "jobs.h"
 
 namespace {
@@ -47,99 +49,50 @@ using nnc::Code;
 constexpr const char* kBusy = "ERR_NNC_BUSY";
 constexpr const char* kAborted = "ABORT_ERR";
 
-Napi::Error trainError(Napi::Env env, const char* code, const std::string& message) {
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, code));
-  return e;
-}
+using nnc_addon::badArg;
+using nnc_addon::bytesArg;
+using nnc_addon::describe;
+using nnc_addon::intArg;
+using nnc_addon::makeError;
+using nnc_addon::numberArg;
+using nnc_addon::onlyKeys;
+using nnc_addon::optionsArg;
+using nnc_addon::simdArg;
+using ByteView = nnc_addon::Bytes;
 
-[[noreturn]] void badArg(const std::string& name, const std::string& expected, const std::string& got) {
-  throw nnc::Error(Code::InvalidArg, "Expected " + expected + " for " + name + " but received " + got);
-}
-
-std::string describe(const Napi::Value& v) {
-  if (v.IsUndefined()) return "undefined";
-  if (v.IsNull()) return "null";
-  if (v.IsNumber()) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.17g", v.As<Napi::Number>().DoubleValue());
-    return b;
+// The trainer's own exception type, beside the shared mapping (errors.h).
+bool trainerException(nnc_addon::Failure& f) {
+  try {
+    throw;
+  } catch (const tr::Cancelled&) {
+    f.code = kAborted;
+    f.message = "the operation was cancelled";
+    return true;
+  } catch (...) {
+    return false;
   }
-  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
-  if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value().substr(0, 40) + "\"";
-  if (v.IsTypedArray()) return "a typed array";
-  if (v.IsArray()) return "an array";
-  if (v.IsFunction()) return "a function";
-  return "an object";
 }
+
+const nnc_addon::Boundary kTrainer{"trainer", "use a smaller batch, microBatch or network", trainerException};
 
 // Maps a C++ exception (inside a catch block) to (code, message).
 void classify(const char** code, std::string* msg) {
-  try {
-    throw;
-  } catch (const nnc::Error& e) {
-    *code = nnc::codeString(e.code());
-    *msg = e.message();
-  } catch (const tr::Cancelled&) {
-    *code = kAborted;
-    *msg = "the operation was cancelled";
-  } catch (const std::bad_alloc&) {
-    *code = "ERR_NNC_INTERNAL";
-    *msg = "out of memory in the trainer; use a smaller batch, microBatch or network";
-  } catch (const std::exception& e) {
-    *code = "ERR_NNC_INTERNAL";
-    *msg = std::string("internal error in the trainer: ") + e.what();
-  } catch (...) {
-    *code = "ERR_NNC_INTERNAL";
-    *msg = "internal error in the trainer (unknown exception)";
-  }
+  nnc_addon::Failure f = nnc_addon::currentFailure(kTrainer);
+  *code = f.code;
+  msg->swap(f.message);
 }
 
 template <class Fn>
 Napi::Value guard(const Napi::CallbackInfo& info, Fn fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    const char* code;
-    std::string msg;
-    classify(&code, &msg);
-    throw trainError(info.Env(), code, msg);
-  }
+  return nnc_addon::guard(info.Env(), kTrainer, fn);
 }
 
-// ---- argument readers ---------------------------------------------------------
-
-double numberArg(const Napi::Value& v, const std::string& name) {
-  if (!v.IsNumber()) badArg(name, "a number", describe(v));
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-long long intArg(const Napi::Value& v, const std::string& name, long long lo, long long hi) {
-  if (!v.IsNumber()) badArg(name, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", describe(v));
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || std::floor(d) != d || d < double(lo) || d > double(hi))
-    badArg(name, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", describe(v));
-  return static_cast<long long>(d);
-}
+// ---- argument readers (the shared ones are args.h) ------------------------------
 
 // maxSamples: a non-negative safe integer (0 = all).
 uint64_t countArg(const Napi::Value& v, const std::string& name) {
   if (v.IsUndefined() || v.IsNull()) return 0;
   return static_cast<uint64_t>(intArg(v, name, 0, 9007199254740991LL));
-}
-
-struct ByteView {
-  const uint8_t* data;
-  size_t len;
-};
-
-ByteView bytesArg(const Napi::Value& v, const std::string& name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    badArg(name, "a Uint8Array or Buffer", describe(v));
-  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
-  return {a.Data(), a.ByteLength()};
 }
 
 std::vector<ByteView> segmentsArg(const Napi::Value& v, const std::string& name) {
@@ -166,12 +119,6 @@ std::vector<float> floatsArg(const Napi::Value& v, const std::string& name) {
   return out;
 }
 
-nnc::Simd simdArg(const Napi::Value& v) {
-  if (v.IsUndefined()) return nnc::Simd::Auto;
-  if (!v.IsString()) badArg("simd", "'auto', 'scalar', 'avx2' or 'avx512'", describe(v));
-  return nnc::parseSimd(v.As<Napi::String>().Utf8Value());
-}
-
 bool whichArg(const Napi::Value& v) {
   if (v.IsUndefined()) return false;
   if (v.IsString()) {
@@ -180,23 +127,6 @@ bool whichArg(const Napi::Value& v) {
     if (s == "valid") return true;
   }
   badArg("which", "'train' or 'valid'", describe(v));
-}
-
-// Rejects keys a caller misspelled: a silently ignored option is a bug.
-void onlyKeys(const Napi::Object& o, const std::string& what, std::initializer_list<const char*> keys) {
-  Napi::Array names = o.GetPropertyNames();
-  for (uint32_t i = 0; i < names.Length(); ++i) {
-    const std::string k = names.Get(i).ToString().Utf8Value();
-    bool ok = false;
-    for (const char* key : keys) ok |= k == key;
-    if (!ok) badArg(what, "only known options", "unknown option \"" + k + "\"");
-  }
-}
-
-Napi::Object optionsArg(const Napi::Value& v, const std::string& name) {
-  if (v.IsUndefined() || v.IsNull()) return Napi::Object::New(v.Env());
-  if (!v.IsObject() || v.IsArray() || v.IsFunction()) badArg(name, "an options object", describe(v));
-  return v.As<Napi::Object>();
 }
 
 Napi::Float32Array toF32(Napi::Env env, const float* p, size_t n) {
@@ -271,8 +201,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   }
 
   explicit TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
-    Napi::Env env = info.Env();
-    try {
+    nnc_addon::guard(info.Env(), kTrainer, [&] {
       if (info.Length() == 1 && info[0].IsExternal()) {
         // From Trainer.restore or clone(): adopt the trainer.
         if (!info[0].As<Napi::External<std::unique_ptr<tr::Trainer>>>().CheckTypeTag(&kTrainerTag))
@@ -282,14 +211,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
         return;
       }
       trainer_.reset(new tr::Trainer(configArg(info[0])));
-    } catch (const Napi::Error&) {
-      throw;
-    } catch (...) {
-      const char* code;
-      std::string msg;
-      classify(&code, &msg);
-      throw trainError(env, code, msg);
-    }
+    });
   }
 
   tr::Trainer& trainer() { return *trainer_; }
@@ -347,7 +269,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   // Every method but cancel() and busy refuses to run while an async call is in flight.
   void checkIdle(Napi::Env env) const {
     if (busy)
-      throw trainError(env, kBusy,
+      throw makeError(env, kBusy,
                        "the trainer is busy with a trainEpoch/evaluate/activationStats call; await it (or call cancel()) first");
   }
 
@@ -688,7 +610,7 @@ class EpochJob : public nnc_addon::Job {
       return;
     }
     if (failed_) {
-      deferred_.Reject(trainError(env, code_, msg_).Value());
+      deferred_.Reject(makeError(env, code_, msg_).Value());
       return;
     }
     const tr::Trainer& t = lease_.w()->trainer();
@@ -745,7 +667,7 @@ class ForwardJob : public nnc_addon::Job {
 
   void Complete(Napi::Env env) override {
     if (failed_) {
-      deferred_.Reject(trainError(env, code_, msg_).Value());
+      deferred_.Reject(makeError(env, code_, msg_).Value());
       return;
     }
     if (kind_ == kEvaluate) {

@@ -64,7 +64,7 @@ void checkContentArgs(size_t len, uint32_t laneSize) {
     fail(Code::InvalidArg, "Expected at most 2^26 bytes (67108864) for frame content but received " +
                                std::to_string(len) + "; split the input into frames");
   if (laneSize < 1 || laneSize > kMaxLaneSize)
-    fail(Code::InvalidArg, "Expected an integer 1..16777216 for laneSize but received " + std::to_string(laneSize));
+    fail(Code::InvalidArg, "Expected an integer from 1 to 16777216 for laneSize but received " + std::to_string(laneSize));
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ namespace nnc {
 
 int resolveThreads(int threads) {
   if (threads < 0 || threads > 1024)
-    fail(Code::InvalidArg, "Expected an integer 0..1024 for threads but received " + std::to_string(threads));
+    fail(Code::InvalidArg, "Expected an integer from 0 to 1024 for threads but received " + std::to_string(threads));
   if (threads == 0) {
     const unsigned hc = std::thread::hardware_concurrency();
     threads = hc == 0 ? 1 : static_cast<int>(std::min(hc, 1024u));
