@@ -87,7 +87,13 @@ export async function runPipeline(s: Session, o: PipelineOptions): Promise<Famil
   const remaining = stoppedEarly(s.history) ? 0 : Math.max(0, o.epochs - trainEpochs(s.history));
   await s.fit('train', remaining, { onEpoch: o.onEpoch, onProgress: o.onProgress, checkpoint: o.checkpoint });
   if (s.wasCancelled) return family;
-  add(await snapshot(s.fork(), o, 0));
+  // Forks are closed when done with: a live session is kept (for Ctrl-C), and with it its trainer.
+  const first = s.fork();
+  try {
+    add(await snapshot(first, o, 0));
+  } finally {
+    first.close();
+  }
 
   let lastParams = s.trainer.info().params;
   for (let t = 1; t <= o.lassoEpochs; t++) {
@@ -100,9 +106,13 @@ export async function runPipeline(s: Session, o: PipelineOptions): Promise<Famil
     const removed = pr.removed.reduce((a, b) => a + b, 0) + pr.embedRemoved;
     if (removed > 0 && lastParams / info.params >= o.snapshotRatio) {
       const snap = s.fork();
-      await snap.fit('retrain', o.retrainEpochs, { onEpoch: o.onEpoch, onProgress: o.onProgress });
-      if (snap.wasCancelled || s.wasCancelled) break;
-      add(await snapshot(snap, o, t));
+      try {
+        await snap.fit('retrain', o.retrainEpochs, { onEpoch: o.onEpoch, onProgress: o.onProgress });
+        if (snap.wasCancelled || s.wasCancelled) break;
+        add(await snapshot(snap, o, t));
+      } finally {
+        snap.close();
+      }
       lastParams = info.params;
     }
     if (info.hidden.every((h) => h <= o.minWidth)) break;
