@@ -121,24 +121,41 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   });
 }
 
+// The arguments of a frame call, sync or async, in order: compress (model,
+// content, laneSize, threads, simd) or decompress (model or null, frame,
+// threads, simd); an async call's callback follows at `next`.
+struct FrameArgs {
+  std::shared_ptr<const nnc::Model> model;  // null: decompress with no model
+  Bytes bytes;
+  uint32_t lane = 0;
+  int threads = 0;
+  nnc::Simd simd = nnc::Simd::Auto;
+  size_t next = 0;
+};
+
+FrameArgs frameArgs(const Napi::CallbackInfo& info, bool compress) {
+  FrameArgs a;
+  if (NativeModel* m = modelArg(info.Env(), info[0], !compress)) a.model = m->model;
+  a.bytes = bytesArg(info[1], compress ? "content" : "frame");
+  size_t i = 2;
+  if (compress) a.lane = static_cast<uint32_t>(intArg(info[i++], "laneSize", 1, nnc::kMaxLaneSize));
+  a.threads = static_cast<int>(intArg(info[i++], "threads", 0, 1024));
+  a.simd = simdArg(info[i++]);
+  a.next = i;
+  return a;
+}
+
 Napi::Value CompressFrame(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    NativeModel* m = modelArg(info.Env(), info[0], false);
-    const Bytes c = bytesArg(info[1], "content");
-    const uint32_t lane = static_cast<uint32_t>(intArg(info[2], "laneSize", 1, nnc::kMaxLaneSize));
-    const int threads = static_cast<int>(intArg(info[3], "threads", 0, 1024));
-    const nnc::Simd simd = simdArg(info[4]);
-    return toBuffer(info.Env(), nnc::compressFrame(*m->model, c.data, c.len, lane, threads, simd));
+    const FrameArgs a = frameArgs(info, true);
+    return toBuffer(info.Env(), nnc::compressFrame(*a.model, a.bytes.data, a.bytes.len, a.lane, a.threads, a.simd));
   });
 }
 
 Napi::Value DecompressFrame(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    NativeModel* m = modelArg(info.Env(), info[0], true);
-    const Bytes f = bytesArg(info[1], "frame");
-    const int threads = static_cast<int>(intArg(info[2], "threads", 0, 1024));
-    const nnc::Simd simd = simdArg(info[3]);
-    return toBuffer(info.Env(), nnc::decompressFrame(m ? m->model.get() : nullptr, f.data, f.len, threads, simd));
+    const FrameArgs a = frameArgs(info, false);
+    return toBuffer(info.Env(), nnc::decompressFrame(a.model.get(), a.bytes.data, a.bytes.len, a.threads, a.simd));
   });
 }
 
@@ -184,7 +201,7 @@ Napi::Value Xxh64(const Napi::CallbackInfo& info) {
 // its shared_ptr, so the JS model object may be collected meanwhile.
 //
 // Each call returns a cancel function. Calling it sets a flag that the frame
-// code polls between batches (native/core/frame.h, CancelFlag): the job stops
+// code polls between batches (native/core/parallel.h, CancelFlag): the job stops
 // within one batch on every thread and calls back with an ABORT_ERR error,
 // and its buffers are freed before the callback's promise reactions run.
 // Cancelling a finished job does nothing.
@@ -271,30 +288,17 @@ Napi::Value queueWithCancel(Napi::Env env, std::unique_ptr<FrameJob> job) {
   return cancel;
 }
 
-Napi::Value CompressFrameAsync(const Napi::CallbackInfo& info) {
+Napi::Value queueFrameJob(const Napi::CallbackInfo& info, bool compress) {
   return guard(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    NativeModel* m = modelArg(env, info[0], false);
-    const Bytes c = bytesArg(info[1], "content");
-    const uint32_t lane = static_cast<uint32_t>(intArg(info[2], "laneSize", 1, nnc::kMaxLaneSize));
-    const int threads = static_cast<int>(intArg(info[3], "threads", 0, 1024));
-    const nnc::Simd simd = simdArg(info[4]);
-    Napi::Function cb = callbackArg(info[5]);
-    return queueWithCancel(env, std::make_unique<FrameJob>(env, cb, m->model, c, true, lane, threads, simd));
+    const FrameArgs a = frameArgs(info, compress);
+    Napi::Function cb = callbackArg(info[a.next]);
+    return queueWithCancel(env, std::make_unique<FrameJob>(env, cb, a.model, a.bytes, compress, a.lane, a.threads, a.simd));
   });
 }
 
-Napi::Value DecompressFrameAsync(const Napi::CallbackInfo& info) {
-  return guard(info, [&]() -> Napi::Value {
-    Napi::Env env = info.Env();
-    NativeModel* m = modelArg(env, info[0], true);
-    const Bytes f = bytesArg(info[1], "frame");
-    const int threads = static_cast<int>(intArg(info[2], "threads", 0, 1024));
-    const nnc::Simd simd = simdArg(info[3]);
-    Napi::Function cb = callbackArg(info[4]);
-    return queueWithCancel(env, std::make_unique<FrameJob>(env, cb, m ? m->model : nullptr, f, false, 0, threads, simd));
-  });
-}
+Napi::Value CompressFrameAsync(const Napi::CallbackInfo& info) { return queueFrameJob(info, true); }
+Napi::Value DecompressFrameAsync(const Napi::CallbackInfo& info) { return queueFrameJob(info, false); }
 
 Napi::Value ActiveJobs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(gActiveJobs.load()));
