@@ -138,6 +138,24 @@ export async function writeAtomically(dest: string, produce: (tmp: string) => Pr
   }
 }
 
+/**
+ * writeAtomically() for a file written whole and replaced every time (nnc
+ * train's checkpoint, after every epoch): synchronous, so it is in place
+ * before training goes on.
+ */
+export function replaceFileSync(dest: string, bytes: Uint8Array): void {
+  const tmp = tempPathFor(dest);
+  registerTemp(tmp, dest);
+  try {
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, dest);
+    releaseTemp(tmp);
+  } catch (e) {
+    removeTemp(tmp);
+    throw e;
+  }
+}
+
 export function alreadyExists(file: string): Error {
   const e = new Error(`${file} already exists; use -f to overwrite it`) as Error & { code: string };
   e.code = 'EEXIST';

@@ -9,7 +9,8 @@
  * data is read again from them, and must not have changed) and the epoch
  * history.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { replaceFileSync } from '../cli/tempfile.js';
 import { ErrorCodes, NncError } from '../errors.js';
 
 const MAGIC = Buffer.from([0x89, 0x4e, 0x43, 0x4b]); // "\x89NCK"
@@ -42,7 +43,5 @@ export function writeCheckpoint<S, R>(path: string, head: CheckpointHead<S, R>, 
   const json = Buffer.from(JSON.stringify({ version: 1, ...head }));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, Buffer.concat([MAGIC, len, json, trainer]));
-  renameSync(tmp, path);
+  replaceFileSync(path, Buffer.concat([MAGIC, len, json, trainer]));
 }
