@@ -11,8 +11,9 @@ import { InOrder } from '../src/in-flight.js';
 import * as nnc from '../src/index.js';
 import { generatedText, makeRandomModel } from './helpers.js';
 
-const later = <T>(ms: number, v: T, fail = false): Promise<T> =>
-  new Promise((resolve, reject) => setTimeout(() => (fail ? reject(v) : resolve(v)), ms));
+const later = <T>(ms: number, v: T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(v), ms));
+const failLater = (ms: number, message: string): Promise<never> =>
+  new Promise((_resolve, reject) => setTimeout(() => reject(new Error(message)), ms));
 
 describe('InOrder', () => {
   it('hands results out in input order though later jobs finish first', async () => {
@@ -40,8 +41,8 @@ describe('InOrder', () => {
           }, 5);
         });
       });
-    q.start(later(10, new Error('first'), true));
-    q.start(later(1, new Error('second'), true)); // fails earlier in time, later in order
+    q.start(failLater(10, 'first'));
+    q.start(failLater(1, 'second')); // fails earlier in time, later in order
     q.start(cancellable(10_000, 3));
     q.start(cancellable(10_000, 4));
     await expect(q.next()).rejects.toThrow('first');
@@ -52,7 +53,7 @@ describe('InOrder', () => {
 
   it('fail(): an earlier job\'s own failure comes before the reading-ahead error', async () => {
     const q = new InOrder<number>(2);
-    q.start(later(5, new Error('job'), true));
+    q.start(failLater(5, 'job'));
     await expect(q.fail(new Error('header'))).rejects.toThrow('job');
     const q2 = new InOrder<number>(2);
     q2.start(later(5, 1));
