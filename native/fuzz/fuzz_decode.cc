@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "../core/archive.h"
+#include "../core/bytes.h"
 #include "../core/frame.h"
 #include "fuzz_common.h"
 
@@ -29,8 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t claimed = 0;
   for (size_t s : starts) claimed += parseFrameHeader(data + s, size - s, true).N;
   if (claimed > kMaxDecoded) return 0;
-  uint64_t id = 0;  // the first frame's model ID field, whatever the rest holds
-  for (int i = 7; i >= 0 && size >= 16; --i) id = (id << 8) | data[8 + i];
+  // The first frame's model ID field, whatever the rest holds.
+  const uint64_t id = size >= 16 ? rd64(data + 8) : 0;
   const Model* model = nnc_fuzz::modelFor(id);
   std::string first;
   for (Simd v : nnc_fuzz::variants()) {
