@@ -69,13 +69,7 @@ int Model::maxPad() const {
 
 std::shared_ptr<const Model> buildCpuModel(const ModelTensors& file) {
   auto m = std::make_shared<Model>();
-  m->k = file.k;
-  m->E = file.E;
-  m->L = file.L;
-  m->A = file.A;
-  m->T = file.T;
-  m->H = file.H;
-  m->alphabet = file.alphabet;
+  static_cast<ModelInfo&>(*m) = file;
   const int ESC = m->A - 1;
   for (int b = 0; b < 256; ++b) m->tokenOf[b] = static_cast<uint16_t>(ESC);
   for (int s = 0; s < m->A - 1; ++s) {
@@ -97,10 +91,6 @@ std::shared_ptr<const Model> buildCpuModel(const ModelTensors& file) {
   m->mOut = file.mOut;
   m->sOut = file.sOut;
   m->exp = file.exp;
-  m->id = file.id;
-  m->idHex = file.idHex;
-  m->canonicalSize = file.canonicalSize;
-  m->metadataSize = file.metadataSize;
 
   const DenseTensors& layer0 = file.hidden[0].dense;
   const int8_t* emb = file.emb.data();

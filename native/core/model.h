@@ -47,10 +47,9 @@ struct Requant {
   std::vector<uint32_t> thr;
 };
 
-struct Model {
-  int k = 0, E = 0, L = 0, A = 0, T = 0;
-  std::vector<int> H;              // L hidden widths
-  std::vector<uint8_t> alphabet;   // A-1 byte values
+// ModelInfo (k, E, L, A, T, H, alphabet, ID) as the file has it, then the
+// CPU layouts.
+struct Model : ModelInfo {
   uint16_t tokenOf[256] = {};      // byte -> token (symbol or ESC)
   bool inAlphabet[256] = {};
 
@@ -75,10 +74,6 @@ struct Model {
   // Same shortcut for the distances: dThr = the smallest zmax - z whose
   // distance is T-1; valid (non-zero) only when (T-1)*2^S_o + 2^16 + 2^(S_o-1) < 2^32.
   uint32_t dThr = 0;
-
-  uint64_t id = 0;
-  std::string idHex;
-  size_t canonicalSize = 0, metadataSize = 0;
 
   // Widest padded row any layer writes (scratch sizing).
   int maxPad() const;

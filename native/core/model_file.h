@@ -27,20 +27,24 @@ struct HiddenTensors {
   int S = 1;
 };
 
-struct ModelTensors {
+// What every engine's model keeps of the file as it is: the sizes, the
+// alphabet and the identity.
+struct ModelInfo {
   int k = 0, E = 0, L = 0, A = 0, T = 0;
-  std::vector<int> H;              // L hidden widths
-  std::vector<uint8_t> alphabet;   // A-1 byte values, strictly increasing
+  std::vector<int> H;             // L hidden widths
+  std::vector<uint8_t> alphabet;  // A-1 byte values, strictly increasing
+  uint64_t id = 0;                // XXH64 of the canonical section
+  std::string idHex;
+  size_t canonicalSize = 0, metadataSize = 0;
+};
+
+struct ModelTensors : ModelInfo {
   std::vector<int8_t> emb;         // (A+1) x E: A tokens, then PAD
   std::vector<HiddenTensors> hidden;  // L layers; layer 0 has n = k*E
   DenseTensors out;                // A outputs of H[L-1] inputs
   uint32_t mOut = 0;               // M_o
   int sOut = 1;                    // S_o, 1..40
   std::vector<uint32_t> exp;       // T entries, EXP[0] = 65536, non-increasing
-
-  uint64_t id = 0;  // XXH64 of the canonical section
-  std::string idHex;
-  size_t canonicalSize = 0, metadataSize = 0;
 };
 
 // Parse and validate a whole .nncm file: container, canonical section,
