@@ -1,8 +1,10 @@
-// XXH64, written from the published algorithm. Little-endian reads are done
-// with memcpy so the code has no alignment or aliasing assumptions.
+// XXH64, written from the published algorithm. Little-endian reads through
+// bytes.h (memcpy: no alignment or aliasing assumptions).
 #include "xxhash64.h"
 
 #include <cstring>
+
+#include "bytes.h"
 
 namespace nnc {
 namespace {
@@ -14,24 +16,6 @@ constexpr uint64_t P4 = 0x85EBCA77C2B2AE63ULL;
 constexpr uint64_t P5 = 0x27D4EB2F165667C5ULL;
 
 inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-inline uint64_t read64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap64(v);
-#endif
-  return v;
-}
-
-inline uint32_t read32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap32(v);
-#endif
-  return v;
-}
 
 inline uint64_t round(uint64_t acc, uint64_t input) {
   acc += input * P2;
@@ -57,10 +41,10 @@ uint64_t xxh64(const uint8_t* p, size_t len, uint64_t seed) {
     uint64_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
     const uint8_t* const limit = end - 32;
     do {
-      v1 = round(v1, read64(p));
-      v2 = round(v2, read64(p + 8));
-      v3 = round(v3, read64(p + 16));
-      v4 = round(v4, read64(p + 24));
+      v1 = round(v1, rd64(p));
+      v2 = round(v2, rd64(p + 8));
+      v3 = round(v3, rd64(p + 16));
+      v4 = round(v4, rd64(p + 24));
       p += 32;
     } while (p <= limit);
     h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
@@ -73,12 +57,12 @@ uint64_t xxh64(const uint8_t* p, size_t len, uint64_t seed) {
   }
   h += static_cast<uint64_t>(len);
   while (end - p >= 8) {
-    h ^= round(0, read64(p));
+    h ^= round(0, rd64(p));
     h = rotl(h, 27) * P1 + P4;
     p += 8;
   }
   if (end - p >= 4) {
-    h ^= static_cast<uint64_t>(read32(p)) * P1;
+    h ^= static_cast<uint64_t>(rd32(p)) * P1;
     h = rotl(h, 23) * P2 + P3;
     p += 4;
   }
