@@ -116,6 +116,15 @@ struct HashOrder {
     t.assign(static_cast<size_t>(width) << bits, kCounterInit);
     for (size_t b = 0; b < (size_t(1) << bits); ++b) t[b * width] = 0;
   }
+  void prefetch(uint32_t key) const {
+    const uint32_t i = key >> (32 - bits);
+    __builtin_prefetch(&t[size_t(i) * width]);
+    __builtin_prefetch(&t[size_t(i ^ 1) * width]);
+    if (width > 16) {
+      __builtin_prefetch(&t[size_t(i) * width + 16]);
+      __builtin_prefetch(&t[size_t(i ^ 1) * width + 16]);
+    }
+  }
   void select(uint32_t key) {
     const uint32_t i = key >> (32 - bits), chk = key & 0xFFFF;
     uint32_t* b0 = &t[size_t(i) * width];
@@ -203,6 +212,7 @@ struct Config {
   int flim = 4;         // count limit of the fast counters
   int hl = 6;           // indirect: bits of history kept (6 or 7)
   int ar = 7;           // APM rate shift
+  bool prefetch = true; // speed only: prefetch the candidate buckets (nopf: off)
   size_t lane = 0;      // 0: never reset
   int hb = 18, mb = 18, lr = 8, lim = 255;
 };
@@ -249,6 +259,7 @@ Config parseConfig(const std::string& s) {
     else if (t == "mx2") c.mx2 = true;
     else if (t == "dual") c.dual = true;
     else if (t == "ind") c.ind = true;
+    else if (t == "nopf") c.prefetch = false;
     else if (t == "m2") c.m2 = true;
     else {
       bool ok = false;
@@ -362,9 +373,18 @@ struct Stage {
       if (c.m && mlen > 0) expectByte = buf[mptr];
       int c0 = 1;
       for (int bp = 0; bp < 8; ++bp) {
-        if (bp == 0 || bp == 4)
+        if (bp == 0 || bp == 4) {
+          // All keys first, with both candidate buckets prefetched, then the
+          // selections: the buckets are cache misses, and this overlaps them.
+          uint32_t keys[kNH];
           for (int i = 0; i < kNH; ++i)
-            if (c.hashed[i]) ho[i].select(fmix32(hctx[i] ^ (static_cast<uint32_t>(bp ? c0 : 0) * 0x2545F491u)));
+            if (c.hashed[i]) {
+              keys[i] = fmix32(hctx[i] ^ (static_cast<uint32_t>(bp ? c0 : 0) * 0x2545F491u));
+              if (c.prefetch) ho[i].prefetch(keys[i]);
+            }
+          for (int i = 0; i < kNH; ++i)
+            if (c.hashed[i]) ho[i].select(keys[i]);
+        }
         const int j = bp & 3, node = (1 << j) | (c0 & ((1 << j) - 1));
         int k = 0;
         x[k++] = 256;  // bias
