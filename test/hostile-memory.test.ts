@@ -26,7 +26,12 @@ const engines = nnc.engineInfo().engines.filter((e) => e.available).map((e) => e
 (async () => {
   const codes = [];
   const good = fs.readFileSync(path.join(dir, 'lanes-100.nnc'));
-  for (const engine of engines) nnc.decompressSync(good, { model, engine });
+  // The baseline runs the same APIs (so the same worker and job threads exist in both children).
+  for (const engine of engines) {
+    nnc.decompressSync(good, { model, engine });
+    await nnc.decompress(good, { model, engine });
+    await pipeline(Readable.from([good]), nnc.createDecompressStream({ model, engine }), new Writable({ write: (c, e, cb) => cb() }));
+  }
   if (${hostile}) {
     for (const f of fs.readdirSync(path.join(dir, 'bad')).filter((f) => f.endsWith('.nnc'))) {
       const b = fs.readFileSync(path.join(dir, 'bad', f));
