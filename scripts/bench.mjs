@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 /**
- * Benchmark: nnc engines beside gzip -9, bzip2 -9, xz -9 and zstd -19 on the
- * same bytes in the same run. Not a test: speed lives here, never in tests.
+ * Benchmark: nnc engines beside gzip -9, bzip2 -9, xz -9, zstd -19, PPMd
+ * (7-Zip, `7z a -m0=PPMd:o=8`, Debian p7zip-full) and zpaq -m5 (Debian zpaq)
+ * on the same bytes in the same run. Not a test: speed lives here, never in
+ * tests. A baseline whose program is missing is listed as not run, with the
+ * Debian package that brings it.
  *
  *   npm run bench -- [options] FILE...
  *     --part all|test     bytes to use: the whole file, or its last 1/5 (the test part)
@@ -10,13 +13,13 @@
  *     --ts-bytes N        the ts engine is slow: it runs on the first N bytes (default 100000)
  *     --threads N         threads for the engines (default: all cores)
  *     --lane-size N       lane size (default 65536)
- *     --no-baselines      skip gzip/bzip2/xz/zstd
+ *     --no-baselines      skip gzip/bzip2/xz/zstd/PPMd/zpaq
  *   FILE may be .xz (decompressed with xz -dc first).
  * Prints a Markdown report (command, machine, date, table) on stdout.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus, availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -24,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nnc = await import(join(root, 'dist', 'index.js')).then((m) => m.default ?? m);
 const { Predictor, fillContext } = await import(join(root, 'dist', 'engine', 'ts', 'predictor.js')).then((m) => m.default ?? m);
-const { parseFrameHeader } = await import(join(root, 'dist', 'format', 'frame.js')).then((m) => m.default ?? m);
+const { walkArchive } = await import(join(root, 'dist', 'format', 'archive.js')).then((m) => m.default ?? m);
 
 const args = process.argv.slice(2);
 const opt = { part: 'all', engines: null, tsBytes: 100000, threads: availableParallelism(), laneSize: 65536, baselines: true, model: undefined };
@@ -78,6 +81,47 @@ function tool(cmd, cargs, dargs, data) {
   return { size: c.stdout.length, tc, td };
 }
 
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+/**
+ * Archivers that take files, not pipes (7z writes no .7z to stdout; zpaq
+ * keeps a journal): compress a temporary copy, measure the archive file,
+ * extract and compare. The archive's own headers (tens of bytes) count.
+ */
+function fileTool(label, data, pack, unpack) {
+  const dir = mkdtempSync(join(tmpdir(), 'nnc-bench-'));
+  try {
+    const src = join(dir, 'data.bin');
+    writeFileSync(src, data);
+    const t0 = performance.now();
+    const archive = pack(dir, src);
+    const tc = (performance.now() - t0) / 1000;
+    const size = statSync(archive).size;
+    rmSync(src);
+    const t1 = performance.now();
+    const out = unpack(dir, archive);
+    const td = (performance.now() - t1) / 1000;
+    if (!readFileSync(out).equals(data)) throw new Error(`${label} round trip failed`);
+    return { size, tc, td };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const run = (cmd, cargs, cwd) => {
+  const r = spawnSync(cmd, cargs, { cwd, maxBuffer: 2 ** 31 });
+  if (r.status !== 0) throw new Error(`${cmd} ${cargs.join(' ')} failed: ${r.stderr}`);
+};
+
+const FILE_TOOLS = [
+  ['PPMd (7z, o=8)', '7z', 'p7zip-full',
+    (dir, src) => (run('7z', ['a', '-bd', '-m0=PPMd:o=8', join(dir, 'a.7z'), src], dir), join(dir, 'a.7z')),
+    (dir, a) => (run('7z', ['e', '-bd', `-o${join(dir, 'x')}`, a], dir), join(dir, 'x', 'data.bin'))],
+  ['zpaq -m5', 'zpaq', 'zpaq',
+    (dir, src) => (run('zpaq', ['a', 'a.zpaq', 'data.bin', '-m5'], dir), join(dir, 'a.zpaq')),
+    (dir, a) => (run('zpaq', ['x', a, '-to', 'x'], dir), join(dir, 'x', 'data.bin'))],
+];
+
 /** Ideal code length (bits) from the integer frequencies vs the coder's lane bytes. */
 function coderOverhead(data, archive) {
   const p = new Predictor(model.parsed.tensors);
@@ -92,11 +136,9 @@ function coderOverhead(data, archive) {
     bits += -Math.log2(f[s] / 65536) + (s === p.ESC ? 8 : 0);
   }
   let laneBytes = 0;
-  for (let off = 0; off < archive.length; ) {
-    const h = parseFrameHeader(archive, off);
+  for (const { header: h } of walkArchive(archive)) {
     if (h.method === 1) laneBytes += h.payloadSize - 4 * Math.ceil(h.contentSize / h.laneSize);
     else laneBytes = NaN;
-    off += h.frameSize;
   }
   return { ideal: bits / 8, laneBytes, overhead: (laneBytes - bits / 8) / (bits / 8) };
 }
@@ -117,6 +159,14 @@ for (const file of files) {
       const r = tool(cmd, c, d, data);
       rows.push([name, data.length, label, bpb(r.size, data.length), mbps(data.length, r.tc), mbps(data.length, r.td), '']);
     }
+    for (const [label, cmd, pkg, pack, unpack] of FILE_TOOLS) {
+      if (!has(cmd)) {
+        rows.push([name, data.length, label, '', '', '', `not run: ${cmd} not installed (Debian: apt-get install ${pkg})`]);
+        continue;
+      }
+      const r = fileTool(label, data, pack, unpack);
+      rows.push([name, data.length, label, bpb(r.size, data.length), mbps(data.length, r.tc), mbps(data.length, r.td), 'single-threaded']);
+    }
   }
   for (const engine of engines) {
     const input = engine === 'ts' ? data.subarray(0, Math.min(data.length, opt.tsBytes)) : data;
@@ -135,7 +185,7 @@ for (const file of files) {
   }
 }
 
-// Incompressible input: random bytes must grow by < 0.1% (stored frames, 36 bytes each).
+// Incompressible input: random bytes must grow by < 0.1% (stored frames, 36 bytes each, and the 40-byte end record).
 if (engines.length > 0) {
   const n = 8 * 1024 * 1024;
   const noise = Buffer.alloc(n);
