@@ -94,6 +94,8 @@
         'native/train/sgemm_scalar.cc',
         'native/train/thread_pool.cc',
         'native/train/trainer.cc',
+        'native/train/pass.cc',
+        'native/train/epoch.cc',
         'native/train/prune.cc',
         'native/train/quant.cc',
         'native/train/checkpoint.cc',
