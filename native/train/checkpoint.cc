@@ -19,6 +19,7 @@
 #include <cstring>
 #include <string>
 
+#include "../core/bytes.h"
 #include "../core/errors.h"
 #include "../core/xxhash64.h"
 #include "scratch.h"
@@ -40,10 +41,12 @@ class Writer {
   }
   void u8(uint8_t v) { out.push_back(v); }
   void u32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(uint8_t(v >> (8 * i)));
+    out.resize(out.size() + 4);
+    wr32(out.data() + out.size() - 4, v);
   }
   void u64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) out.push_back(uint8_t(v >> (8 * i)));
+    out.resize(out.size() + 8);
+    wr64(out.data() + out.size() - 8, v);
   }
   void f32(float f) {
     uint32_t v;
@@ -74,18 +77,8 @@ class Reader {
     return r;
   }
   uint8_t u8() { return *take(1); }
-  uint32_t u32() {
-    const uint8_t* b = take(4);
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t(b[i]) << (8 * i);
-    return v;
-  }
-  uint64_t u64() {
-    const uint8_t* b = take(8);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t(b[i]) << (8 * i);
-    return v;
-  }
+  uint32_t u32() { return rd32(take(4)); }
+  uint64_t u64() { return rd64(take(8)); }
   float f32() {
     const uint32_t v = u32();
     float f;
