@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { publishNoClobber } from '../src/cli/tempfile.js';
+import { publishNoClobber } from '../src/fs/atomic-write.js';
 import { generatedText, randomBytes } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '..');

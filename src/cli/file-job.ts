@@ -3,7 +3,7 @@
  * bounded whatever the file size: read → (progress, hash) → codec → output.
  *
  * File outputs go to a temporary file that is renamed into place only after
- * the whole output was written (and, with --rm, verified); see tempfile.ts.
+ * the whole output was written (and, with --rm, verified); see src/fs/atomic-write.ts.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
@@ -16,7 +16,7 @@ import { Context, displayName } from './context.js';
 import { SYSTEM_MESSAGES, formatBpb, formatRatio } from './text.js';
 import { admitInput, openInput, unchangedSince, type InputRules } from './input.js';
 import { Progress } from './progress.js';
-import { alreadyExists, writeAtomically } from './tempfile.js';
+import { alreadyExists, writeAtomically } from '../fs/atomic-write.js';
 
 export const SUFFIX = '.nnc';
 

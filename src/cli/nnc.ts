@@ -19,7 +19,8 @@ import { describeError } from './text.js';
 import { listArchives } from './list.js';
 import { modelCommand } from './model-info.js';
 import { trainCommand } from './train.js';
-import { installSignalCleanup, leftoverTempHint, removeAllTemps } from './tempfile.js';
+import { removeAllTemps } from '../fs/atomic-write.js';
+import { installSignalCleanup, leftoverTempHint } from './tempfile.js';
 
 export type { CliIo } from './context.js';
 

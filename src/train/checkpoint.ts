@@ -10,7 +10,7 @@
  * history.
  */
 import { readFileSync } from 'node:fs';
-import { replaceFileSync } from '../cli/tempfile.js';
+import { replaceFileSync } from '../fs/atomic-write.js';
 import { ErrorCodes, NncError } from '../errors.js';
 
 const MAGIC = Buffer.from([0x89, 0x4e, 0x43, 0x4b]); // "\x89NCK"

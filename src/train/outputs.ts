@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeAtomically } from '../cli/tempfile.js';
+import { writeAtomically } from '../fs/atomic-write.js';
 
 /** An output that exists; the CLI prints `nnc: FILE: message`. */
 export class OutputExists extends Error {
