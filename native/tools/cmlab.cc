@@ -11,6 +11,8 @@
 //   o0 o1                  direct order-0 / order-1 counters
 //   o2 o3 o4 o5 o6 o8 w    hashed order-n contexts, word context
 //   s2 s3 s34              hashed sparse contexts: byte 2, byte 3, bytes 3-4 back
+//   r1 r2                  hashed record contexts (record length detected online):
+//                          byte one record back + previous byte; the 3 bytes above
 //   ind                    indirect: a 6-bit bit history per hashed node, mapped
 //                          to a probability by a per-context-kind table (2nd input)
 //   dual                   (tried, not kept) a second, fast counter per hashed node
@@ -199,7 +201,7 @@ struct Mixer {
 };
 
 // ---------------------------------------------------------------- config
-constexpr int kNH = 10;  // hashed context kinds
+constexpr int kNH = 12;  // hashed context kinds
 struct Config {
   std::string name;
   bool net = false, netOnly = false, o0 = false, o1 = false, m = false, a = false, mx2 = false;
@@ -217,8 +219,10 @@ struct Config {
   int hb = 18, mb = 18, lr = 8, lim = 255;
 };
 // 0 = word; 10, 11, 12 = sparse: byte 2 alone, byte 3 alone, bytes 3 and 4
-const int kHashedOrder[kNH] = {2, 3, 4, 6, 0, 5, 8, 10, 11, 12};
-const char* kHashedName[kNH] = {"o2", "o3", "o4", "o6", "w", "o5", "o8", "s2", "s3", "s34"};
+// 20, 21 = record: the byte one record back with the previous byte; the
+// bytes above-left, above and above-right (record length from the model below)
+const int kHashedOrder[kNH] = {2, 3, 4, 6, 0, 5, 8, 10, 11, 12, 20, 21};
+const char* kHashedName[kNH] = {"o2", "o3", "o4", "o6", "w", "o5", "o8", "s2", "s3", "s34", "r1", "r2"};
 
 Config parseConfig(const std::string& s) {
   Config c;
@@ -289,6 +293,11 @@ struct Stage {
   Mixer mx[2];
   Apm a1, a2;
   uint32_t c4 = 0, c8 = 0, word = 0, prevWord = 0;
+  // record length detection (paq8's recordModel, simplified): the last 4
+  // positions (+1) of each byte value; a distance r seen 4 times in a row for
+  // one value votes for r; 16 votes make it the record length.
+  uint32_t cpos[4][256];
+  uint32_t rlen = 0, rcand = 0, rcount = 0;
 
   explicit Stage(const Config& cfg, const uint8_t* b) : c(cfg), buf(b) {}
 
@@ -337,6 +346,8 @@ struct Stage {
       a2.reset(65536);
     }
     c4 = c8 = word = prevWord = 0;
+    std::memset(cpos, 0, sizeof cpos);
+    rlen = rcand = rcount = 0;
   }
 
   static int lenBucket(uint32_t len) {  // 0..31
@@ -359,6 +370,11 @@ struct Stage {
         if (o == 0) {
           lo = word ? word : prevWord ^ (c1 << 24) ^ 0x5bd1e995u;
           hi = 0x77;
+        } else if (o >= 20) {
+          const auto at = [&](uint32_t d) -> uint32_t { return rlen && pos >= d ? buf[pos - d] : 0; };
+          if (o == 20) lo = at(rlen) | (c1 << 8);
+          else lo = at(rlen + 1) | (at(rlen) << 8) | ((rlen > 1 ? at(rlen - 1) : 0) << 16);
+          hi = rlen;
         } else if (o >= 10) {
           lo = c4 & (o == 10 ? 0xFF00u : o == 11 ? 0xFF0000u : 0xFFFF0000u);
         } else if (o <= 4) {
@@ -476,6 +492,24 @@ struct Stage {
       } else if (word) {
         prevWord = word;
         word = 0;
+      }
+      {
+        const uint32_t cur = static_cast<uint32_t>(pos + 1);
+        uint32_t* p0 = cpos[0];
+        const uint32_t r = cur - p0[byte];
+        if (p0[byte] && r > 1 && r == p0[byte] - cpos[1][byte] && r == cpos[1][byte] - cpos[2][byte] &&
+            r == cpos[2][byte] - cpos[3][byte]) {
+          if (r == rcand) {
+            if (++rcount >= 16 && rlen != r) rlen = r;
+          } else {
+            rcand = r;
+            rcount = 1;
+          }
+        }
+        cpos[3][byte] = cpos[2][byte];
+        cpos[2][byte] = cpos[1][byte];
+        cpos[1][byte] = p0[byte];
+        p0[byte] = cur;
       }
       if (c.m) {
         const size_t cur = pos + 1;  // bytes seen
