@@ -567,7 +567,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> cfgs;
   for (int i = 5; i < argc; ++i) cfgs.push_back(argv[i]);
   if (cfgs.empty()) {
-    const std::string full = "o1,o2,o3,o4,o5,o6,o8,w,s2,s3,s34,m,a,mx2,ind";
+    const std::string full = "o1,o2,o3,o4,o5,o6,o8,w,s2,s3,s34,r1,r2,m,a,mx2,ind,hb=16";
     cfgs = {"net", full + ",name=cm", full + ",n,name=cm+net"};
   }
   try {
