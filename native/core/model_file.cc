@@ -15,33 +15,21 @@
 namespace nnc {
 namespace {
 
-// Bounds-checked little-endian reader over the canonical section. The
-// canonical size is checked against the header fields first, so running off
-// the end here means a bug, but it is checked anyway (cheap, and it turns a
-// bug into an error instead of a read past the buffer).
-class Reader {
- public:
-  Reader(const uint8_t* p, size_t n) : p_(p), n_(n) {}
-  const uint8_t* take(size_t k) {
-    if (k > n_ - off_) fail(Code::BadModel, "model canonical section ends early: the model file is damaged; re-download or re-export it");
-    const uint8_t* r = p_ + off_;
-    off_ += k;
-    return r;
+// The canonical section's reader (bytes.h). The canonical size is checked
+// against the header fields first, so running off the end here means a
+// bug, but it is checked anyway (cheap, and it turns a bug into an error
+// instead of a read past the buffer).
+struct CanonicalEndsEarly {
+  [[noreturn]] static void fail() {
+    nnc::fail(Code::BadModel, "model canonical section ends early: the model file is damaged; re-download or re-export it");
   }
-  uint8_t u8() { return *take(1); }
-  uint16_t u16() { return rd16(take(2)); }
-  uint32_t u32() { return rd32(take(4)); }
-  std::vector<int8_t> i8s(size_t k) {
-    const int8_t* q = reinterpret_cast<const int8_t*>(take(k));
-    return std::vector<int8_t>(q, q + k);
-  }
-  size_t offset() const { return off_; }
-
- private:
-  const uint8_t* p_;
-  size_t n_;
-  size_t off_ = 0;
 };
+using Reader = ByteReader<CanonicalEndsEarly>;
+
+std::vector<int8_t> i8s(Reader& r, size_t k) {
+  const int8_t* q = reinterpret_cast<const int8_t*>(r.take(k));
+  return std::vector<int8_t>(q, q + k);
+}
 
 [[noreturn]] void bad(const std::string& what) {
   fail(Code::BadModel, "invalid model file: " + what + "; the file is not a valid .nncm model (re-export or re-download it)");
@@ -51,7 +39,7 @@ DenseTensors readDense(Reader& r, int H, int n) {
   DenseTensors d;
   d.H = H;
   d.n = n;
-  d.W = r.i8s(static_cast<size_t>(H) * n);
+  d.W = i8s(r, static_cast<size_t>(H) * n);
   d.b.resize(H);
   for (int h = 0; h < H; ++h) d.b[h] = static_cast<int32_t>(r.u32());
   return d;
@@ -141,7 +129,7 @@ ModelTensors parseModelFile(const uint8_t* data, size_t len) {
   }
 
   // --- tensors ---------------------------------------------------------------
-  m.emb = r.i8s((A + 1) * E);
+  m.emb = i8s(r, (A + 1) * E);
   m.hidden.resize(m.L);
   for (int l = 0; l < m.L; ++l) {
     HiddenTensors& h = m.hidden[l];

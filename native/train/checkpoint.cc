@@ -66,41 +66,19 @@ class Writer {
 
 [[noreturn]] void corrupt(const std::string& why) { fail(Code::Corrupt, "trainer checkpoint: " + why); }
 
-class Reader {
+struct Truncated {
+  [[noreturn]] static void fail() { corrupt("truncated"); }
+};
+
+class Reader : public ByteReader<Truncated> {
  public:
-  Reader(const uint8_t* p, size_t n) : p_(p), n_(n) {}
-  size_t left() const { return n_ - o_; }
-  const uint8_t* take(size_t n) {
-    if (n > left()) corrupt("truncated");
-    const uint8_t* r = p_ + o_;
-    o_ += n;
-    return r;
-  }
-  uint8_t u8() { return *take(1); }
-  uint32_t u32() { return rd32(take(4)); }
-  uint64_t u64() { return rd64(take(8)); }
-  float f32() {
-    const uint32_t v = u32();
-    float f;
-    std::memcpy(&f, &v, 4);
-    return f;
-  }
-  double f64() {
-    const uint64_t v = u64();
-    double f;
-    std::memcpy(&f, &v, 8);
-    return f;
-  }
+  using ByteReader::ByteReader;
   // Small-range integer: checked before it sizes anything.
   int bounded(const char* name, uint32_t lo, uint32_t hi) {
     const uint32_t v = u32();
     if (v < lo || v > hi) corrupt(std::string(name) + " out of range: " + std::to_string(v));
     return static_cast<int>(v);
   }
-
- private:
-  const uint8_t* p_;
-  size_t n_, o_ = 0;
 };
 
 }  // namespace
