@@ -114,15 +114,8 @@ Napi::Value TrainerWrap::GroupRms(const Napi::CallbackInfo& info) {
     checkIdle(env);
     const tr::GroupRms r = trainer_->groupRms();
     Napi::Object o = Napi::Object::New(env);
-    Napi::Array layers = Napi::Array::New(env, r.in.size());
-    for (size_t l = 0; l < r.in.size(); ++l) {
-      Napi::Object ly = Napi::Object::New(env);
-      ly.Set("in", toF32(env, r.in[l].data(), r.in[l].size()));
-      ly.Set("out", toF32(env, r.out[l].data(), r.out[l].size()));
-      layers.Set(uint32_t(l), ly);
-    }
-    o.Set("layers", layers);
-    o.Set("embed", toF32(env, r.embed.data(), r.embed.size()));
+    o.Set("layers", layerPairs(env, "in", r.in, "out", r.out));
+    o.Set("embed", toF32(env, r.embed));
     return o;
   });
 }

@@ -98,18 +98,11 @@ Napi::Value TrainerWrap::ExportFloat(const Napi::CallbackInfo& info) {
     o.Set("alphabet", Napi::Uint8Array::New(env, f.alphabet.size()));
     if (!f.alphabet.empty())
       std::memcpy(o.Get("alphabet").As<Napi::Uint8Array>().Data(), f.alphabet.data(), f.alphabet.size());
-    o.Set("emb", toF32(env, f.emb.data(), f.emb.size()));
-    Napi::Array layers = Napi::Array::New(env, f.W.size());
-    for (size_t l = 0; l < f.W.size(); ++l) {
-      Napi::Object ly = Napi::Object::New(env);
-      ly.Set("W", toF32(env, f.W[l].data(), f.W[l].size()));
-      ly.Set("b", toF32(env, f.b[l].data(), f.b[l].size()));
-      layers.Set(uint32_t(l), ly);
-    }
-    o.Set("layers", layers);
+    o.Set("emb", toF32(env, f.emb));
+    o.Set("layers", layerPairs(env, "W", f.W, "b", f.b));
     Napi::Object out = Napi::Object::New(env);
-    out.Set("W", toF32(env, f.Wo.data(), f.Wo.size()));
-    out.Set("b", toF32(env, f.bo.data(), f.bo.size()));
+    out.Set("W", toF32(env, f.Wo));
+    out.Set("b", toF32(env, f.bo));
     o.Set("out", out);
     return o;
   });

@@ -1,5 +1,5 @@
 // Node binding of the float trainer (native/train): class Trainer. Its files:
-//   train_wrap.h     the wrapper class, its error boundary and guard, two
+//   train_wrap.h     the wrapper class, its error boundary and guard, the
 //                    result converters (this file)
 //   train_args.*     the readers of training arguments (config, data, counts)
 //   train_binding.cc the class, its construction and its synchronous methods
@@ -74,6 +74,22 @@ inline Napi::Float32Array toF32(Napi::Env env, const float* p, size_t n) {
   Napi::Float32Array a = Napi::Float32Array::New(env, n);
   if (n) std::memcpy(a.Data(), p, n * sizeof(float));
   return a;
+}
+
+inline Napi::Float32Array toF32(Napi::Env env, const std::vector<float>& v) { return toF32(env, v.data(), v.size()); }
+
+// Per layer l, an object { [nameA]: a[l], [nameB]: b[l] } (groupRms's in/out,
+// exportFloat's W/b).
+inline Napi::Array layerPairs(Napi::Env env, const char* nameA, const std::vector<std::vector<float>>& a,
+                              const char* nameB, const std::vector<std::vector<float>>& b) {
+  Napi::Array layers = Napi::Array::New(env, a.size());
+  for (size_t l = 0; l < a.size(); ++l) {
+    Napi::Object ly = Napi::Object::New(env);
+    ly.Set(nameA, toF32(env, a[l]));
+    ly.Set(nameB, toF32(env, b[l]));
+    layers.Set(uint32_t(l), ly);
+  }
+  return layers;
 }
 
 inline Napi::Array intArray(Napi::Env env, const std::vector<int>& v) {
