@@ -24,26 +24,13 @@
 #include "../core/model.h"
 #include "../core/model_file.h"
 #include "../core/xxhash64.h"
+#include "check.h"
 #include "random_model.h"
 
 using namespace nnc;
 using namespace nnc_test;
 
-static int failures = 0;
 static int models16 = 0, models32 = 0, rq32 = 0, rq64 = 0, d32 = 0, d64 = 0;
-static int checks = 0;
-
-#define CHECK(cond, ...)                                   \
-  do {                                                     \
-    ++checks;                                              \
-    if (!(cond)) {                                         \
-      ++failures;                                          \
-      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      std::fprintf(stderr, __VA_ARGS__);                   \
-      std::fprintf(stderr, "\n");                          \
-      if (failures > 30) std::exit(1);                     \
-    }                                                      \
-  } while (0)
 
 static std::vector<Simd> variants() {
   std::vector<Simd> v = {Simd::Scalar};

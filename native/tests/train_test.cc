@@ -23,24 +23,10 @@
 #include "../train/quant_rule.h"
 #include "../train/sgemm.h"
 #include "../train/trainer.h"
+#include "check.h"
 
 using namespace nnc;
 using namespace nnc::train;
-
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond, ...)                                        \
-  do {                                                          \
-    ++checks;                                                   \
-    if (!(cond)) {                                              \
-      ++failures;                                               \
-      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      std::fprintf(stderr, __VA_ARGS__);                        \
-      std::fprintf(stderr, "\n");                               \
-      if (failures > 30) std::exit(1);                          \
-    }                                                           \
-  } while (0)
 
 // ------------------------------------------------------------------ helpers
 
