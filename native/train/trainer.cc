@@ -8,10 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <limits>
 #include <string>
+#include <thread>
 
 #include "../core/errors.h"
 #include "internal.h"
