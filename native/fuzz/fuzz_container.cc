@@ -1,7 +1,8 @@
 // libFuzzer target: the container parser (docs/FORMAT.md section 4) without
-// decoding: frame headers, archive splitting, lane tables. Checks that a
-// split archive tiles the input exactly and that everything the parser
-// accepted is consistent with the bytes present.
+// decoding: frame headers, archive splitting, end records, lane tables.
+// Checks that a split archive's frames and end records tile the input
+// exactly and that everything the parser accepted is consistent with the
+// bytes present.
 #include <cstdint>
 #include <cstring>
 
@@ -17,9 +18,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const Error& e) {
     if (e.code() == Code::Internal) nnc_fuzz::die("internal error:", e.message());
   }
+  // Frames tile the archive except for end records (archive.h): at most one
+  // 40-byte record between two frames, or after the last one.
+  auto endRecordAt = [&](size_t at) {
+    static const uint8_t kEndMagic[4] = {0x89, 'N', 'N', 'E'};
+    return size - at >= kEndRecordSize && std::memcmp(data + at, kEndMagic, 4) == 0;
+  };
   size_t expect = 0;
   for (size_t i = 0; i < starts.size(); ++i) {
-    if (starts[i] != expect) nnc_fuzz::die("frames do not tile the archive");
+    if (starts[i] != expect && !(starts[i] == expect + kEndRecordSize && endRecordAt(expect)))
+      nnc_fuzz::die("frames and end records do not tile the archive");
     const FrameHeader h = parseFrameHeader(data + starts[i], size - starts[i], true);
     if (h.frameSize > size - starts[i]) nnc_fuzz::die("frame runs past the input");
     if (h.N > kMaxContent) nnc_fuzz::die("content size over the limit was accepted");
@@ -38,7 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     expect = starts[i] + h.frameSize;
   }
-  if (!starts.empty() && expect != size) nnc_fuzz::die("split archive does not end at the input's end");
+  if (!starts.empty() && expect != size && !(expect + kEndRecordSize == size && endRecordAt(expect)))
+    nnc_fuzz::die("split archive does not end at the input's end");
+  // A version-2 frame is never the last item of an accepted archive.
+  if (!starts.empty() && expect == size && parseFrameHeader(data + starts.back(), size - starts.back(), true).version != kLegacyFrameVersion)
+    nnc_fuzz::die("version-2 archive without its end record accepted");
   // Any prefix of the input parses as a header, or fails with a code.
   if (size >= kFrameHeader) {
     try {
