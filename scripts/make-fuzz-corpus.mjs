@@ -85,6 +85,23 @@ const cases = [
 const made = cases.map(([m, d, lane, frame]) => archive(m, d, lane, frame));
 for (const a of made) put(['container', 'decode'], a);
 put(['container', 'decode'], Buffer.concat([made[0], made[7], made[11]])); // frames of two models and a stored one
+// Version-1 archives (no end record) and v1/v2 mixes, so the walk's end-record
+// rules are reached from valid starting points: v1 then v2 and v2 then v1
+// (both valid), v2 frames cut before their end record and then a v1 frame, or
+// a second archive (both TRUNCATED), a lone end record after a v1 archive.
+// All of the golden model and under fuzz_decode's 4096 content bytes, so
+// the decode target decodes them up to the end-record check.
+const v1 = join(golden, 'v1');
+const v1Files = readdirSync(v1).filter((f) => f.endsWith('.nnc')).map((f) => readFileSync(join(v1, f)));
+for (const b of v1Files) put(['container', 'decode'], b);
+for (const f of readdirSync(join(v1, 'bad')).filter((f) => f.endsWith('.nnc'))) put(['container', 'decode'], readFileSync(join(v1, 'bad', f)));
+const v1Multi = readFileSync(join(v1, 'multi-frame.nnc'));
+const noEnd = (a) => a.subarray(0, a.length - 40);
+put(['container', 'decode'], Buffer.concat([v1Multi, made[0], made[7]]));
+put(['container', 'decode'], Buffer.concat([made[0], v1Multi, made[1]]));
+put(['container', 'decode'], Buffer.concat([noEnd(made[1]), v1Multi]));
+put(['container', 'decode'], Buffer.concat([noEnd(made[0]), made[1]]));
+put(['container', 'decode'], Buffer.concat([v1Multi, made[0].subarray(made[0].length - 40)]));
 
 // --- round-trip inputs: 4 parameter bytes (model, lane, threads, frame size), then content
 const params = [[0, 8, 1, 0], [1, 0, 0, 0], [1, 4, 2, 130], [0, 12, 0, 200], [1, 6, 1, 0]];
