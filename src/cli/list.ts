@@ -17,17 +17,62 @@ const RIGHT = [true, true, true, true, false, true, false];
 
 type Summary = ReturnType<typeof inspect>;
 
-async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks);
+/**
+ * Inspect input that cannot be read at offsets (stdin, a FIFO, a device)
+ * item by item as it arrives, holding one header's bytes and a frame's last
+ * 8 at most: reading it whole first took memory without bound (`nnc -l
+ * /dev/zero` grew by gigabytes) before finding bad magic at byte 0.
+ */
+async function inspectStream(stream: AsyncIterable<unknown>): Promise<Summary> {
+  const reader = new ArchiveReader();
+  const frames: Summary['frames'] = [];
+  let contentSize = 0;
+  let compressedSize = 0;
+  let head = Buffer.alloc(0); // the next item's bytes so far (a frame header or an end record)
+  let skip = 0; // bytes of the current frame still to come after its header
+  let tail = Buffer.alloc(0); // the last bytes of the current frame seen so far (its checksum at the end)
+  for await (const c of stream) {
+    let chunk = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+    compressedSize += chunk.length;
+    while (chunk.length > 0) {
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.length);
+        tail = Buffer.concat([tail, chunk.subarray(0, n)]);
+        tail = tail.subarray(Math.max(0, tail.length - FRAME_TRAILER_SIZE));
+        skip -= n;
+        chunk = chunk.subarray(n);
+        if (skip === 0) reader.frameChecksum(storedChecksum(tail));
+        continue;
+      }
+      // 4 bytes say what the item is (headSize throws on bad magic at once), then its whole head.
+      let need = reader.headSize(head);
+      while (head.length < need && chunk.length > 0) {
+        const n = Math.min(need - head.length, chunk.length);
+        head = Buffer.concat([head, chunk.subarray(0, n)]);
+        chunk = chunk.subarray(n);
+        need = reader.headSize(head);
+      }
+      if (head.length < need) break;
+      const item = reader.item(head);
+      head = Buffer.alloc(0);
+      if (item.kind === 'frame') {
+        frames.push(frameInfo(item.header));
+        contentSize += item.header.contentSize;
+        skip = item.size - need;
+        tail = Buffer.alloc(0);
+      }
+    }
+  }
+  // A frame cut short: its size less what did not come is what is there.
+  reader.finish(head, skip > 0 ? frames[frames.length - 1].frameSize - skip : head.length);
+  return { frames, contentSize, compressedSize };
 }
 
-/** A FIFO or device cannot be read at offsets: read it whole, like stdin (opened without blocking). */
-async function readSpecial(file: string, rules: InputRules): Promise<Buffer> {
+/** A FIFO or device, opened without blocking, inspected as it is read. */
+async function inspectSpecial(file: string, rules: InputRules): Promise<Summary> {
   const opened = await openInput(file, rules);
   try {
-    return await readAll(opened.stream);
+    return await inspectStream(opened.stream);
   } finally {
     await opened.close();
   }
@@ -69,7 +114,7 @@ async function inspectFile(file: string): Promise<Summary> {
       frames.push(frameInfo(item.header));
       contentSize += item.header.contentSize;
     }
-    reader.finish(await read(reader.offset, Math.min(size - reader.offset, END_RECORD_SIZE)));
+    reader.finish(await read(reader.offset, Math.min(size - reader.offset, END_RECORD_SIZE)), size - reader.offset);
     return { frames, contentSize, compressedSize: size };
   } finally {
     await fh.close();
@@ -100,7 +145,7 @@ export async function listArchives(ctx: Context, inputs: string[]): Promise<void
       const st = input === '-' ? undefined : await admitInput(ctx, name, input, rules);
       if (input !== '-' && !st) continue;
       const info =
-        input === '-' ? inspect(await readAll(ctx.io.stdin)) : st!.isFile() ? await inspectFile(input) : inspect(await readSpecial(input, rules));
+        input === '-' ? await inspectStream(ctx.io.stdin) : st!.isFile() ? await inspectFile(input) : await inspectSpecial(input, rules);
       const c = info.compressedSize;
       const u = info.contentSize;
       rows.push([String(c), String(u), formatRatio(u, c), formatBpb(u, c), modelColumn(info.frames), String(info.frames.length), name]);

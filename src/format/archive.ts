@@ -206,12 +206,14 @@ export class ArchiveReader {
 
   /**
    * The input ended. `rest` is what is left of it after the last whole item
-   * (a partial header or frame). Throws ERR_NNC_TRUNCATED for an empty
-   * input, a partial item, or an archive whose end record is missing.
+   * (a partial header or frame); `present`, how many bytes that was, for a
+   * reader that kept only part of them (a skipped payload). Throws
+   * ERR_NNC_TRUNCATED for an empty input, a partial item, or an archive
+   * whose end record is missing.
    */
-  finish(rest: Uint8Array = new Uint8Array(0)): void {
+  finish(rest: Uint8Array = new Uint8Array(0), present = rest.length): void {
     if (this.pending) {
-      throw truncatedArchive(this.offset, `the frame there is cut short (${rest.length} of ${this.pending.frameSize} bytes)`);
+      throw truncatedArchive(this.offset, `the frame there is cut short (${present} of ${this.pending.frameSize} bytes)`);
     }
     if (rest.length > 0) {
       // Less than a header: a frame header cut short reads as parseFrameHeader says it.
