@@ -10,7 +10,8 @@
  *   nnc prune --resume MODEL.nncm.ckpt -o DIR     (prune what nnc train made)
  *   nnc eval -m MODEL FILES...
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readRegularFileSync } from '../fs/read-regular.js';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { engineOption, parseOptions, UsageError, type OptionSpec } from './args.js';
@@ -323,7 +324,7 @@ async function evalCommand(a: TrainArgs, io: CliIo): Promise<number> {
   let status = EXIT_OK;
   for (const f of a.files) {
     try {
-      const data = readFileSync(f);
+      const data = readRegularFileSync(f);
       const m = await measure(model, data, { engine: a.engine, threads: a.settings.threads });
       io.stdout.write(`${f}\t${m.bytes}\t${m.idealBits.toFixed(4)}\t${m.actualBits.toFixed(4)}\t${m.compressMBps.toFixed(2)}\t${m.decompressMBps.toFixed(2)}\t${m.engine}\n`);
     } catch (e) {

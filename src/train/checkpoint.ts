@@ -9,7 +9,7 @@
  * data is read again from them, and must not have changed) and the epoch
  * history.
  */
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../fs/read-regular.js';
 import { replaceFileSync } from '../fs/atomic-write.js';
 import { ErrorCodes, NncError } from '../errors.js';
 
@@ -23,7 +23,7 @@ export interface CheckpointHead<Settings, Record> {
 }
 
 export function readCheckpoint<S, R>(path: string): { head: CheckpointHead<S, R>; trainer: Buffer } {
-  const buf = readFileSync(path);
+  const buf = readRegularFileSync(path);
   if (buf.length < 8 || !buf.subarray(0, 4).equals(MAGIC)) {
     throw new NncError(ErrorCodes.CORRUPT, `${path} is not an nnc training checkpoint`);
   }

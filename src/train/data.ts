@@ -3,7 +3,7 @@
  * validation part (the last v) each, the paper's protocol applied to the
  * user's files. The alphabet is every byte value seen in the training parts.
  */
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../fs/read-regular.js';
 import { ErrorCodes, NncError } from '../errors.js';
 
 export interface TrainingData {
@@ -23,7 +23,7 @@ export function readTrainingData(files: string[], validation = 0.2): TrainingDat
   for (const file of files) {
     let data: Buffer;
     try {
-      data = readFileSync(file);
+      data = readRegularFileSync(file); // a FIFO would block signals; a device, never end
     } catch (e) {
       throw new NncError(ErrorCodes.INVALID_ARG, `cannot read training file ${file}: ${(e as Error).message}`);
     }
