@@ -68,7 +68,12 @@ export class InOrder<T> {
    * earlier jobs' own failure, if any, comes first; then `e`. Cancels the rest.
    */
   async fail(e: unknown): Promise<never> {
-    while (this.jobs.length > 0) await this.next();
+    try {
+      while (this.jobs.length > 0) await this.next();
+    } finally {
+      // No job failed (next() would have cancelled and unlinked): stop listening to the caller's signal all the same.
+      this.unlink();
+    }
     throw e;
   }
 

@@ -4,6 +4,7 @@
  * decides the error and the others are cancelled and awaited; and through
  * the APIs, damage is still reported as a one-frame-at-a-time decoder meets it.
  */
+import { getEventListeners } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +66,22 @@ describe('InOrder', () => {
     const q = new InOrder<number>(2, ac.signal);
     ac.abort(new Error('stop'));
     expect(q.signal.aborted).toBe(true);
+  });
+
+  it('leaves no listener on the caller\'s signal, however it ends', async () => {
+    const ac = new AbortController();
+    const listeners = () => getEventListeners(ac.signal, 'abort').length;
+    const ok = new InOrder<number>(2, ac.signal);
+    ok.start(later(1, 1));
+    await ok.next();
+    ok.close();
+    const failed = new InOrder<number>(2, ac.signal);
+    failed.start(failLater(1, 'job'));
+    await expect(failed.next()).rejects.toThrow('job');
+    const readAhead = new InOrder<number>(2, ac.signal); // earlier jobs fine, then damage found reading ahead
+    readAhead.start(later(1, 1));
+    await expect(readAhead.fail(new Error('header'))).rejects.toThrow('header');
+    expect(listeners()).toBe(0);
   });
 });
 
