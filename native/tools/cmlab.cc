@@ -4,7 +4,15 @@
 // for a list of configurations, so one run prints an ablation table.
 // docs/design/format-v2-mixing.md has the results and the draft spec.
 //
-//   nnc_cmlab MODEL FILE OFFSET LEN [CONFIG ...]
+//   nnc_cmlab [--dump-bits FILE] [--dump-net FILE] MODEL FILE OFFSET LEN [CONFIG ...]
+//
+// Dump mode (for the bit-exact check of the TS twin, src/engine/ts/mix/ and
+// test/mix-twin.test.ts): --dump-bits writes, for every config other than
+// "net" in the order given, the probability of a 1 the stage gives each
+// coded bit (the final p, 1..4095) as u16 little-endian, 8 per byte, most
+// significant bit first, the configs one after another. --dump-net writes
+// the network's per-bit input p (section 8.7 of the design note) the same
+// way, once.
 //
 // A CONFIG is a comma-separated list (no CONFIG: the recommended stage, the
 // same without the network, the network alone):
@@ -354,8 +362,9 @@ struct Stage {
     return len < 16 ? static_cast<int>(len) : (len >> 4) + 15 > 31 ? 31 : static_cast<int>((len >> 4) + 15);
   }
 
-  // Code bytes [0, n) of buf (one lane); returns the ideal bits.
-  double run(size_t n, const uint16_t* netBits) {
+  // Code bytes [0, n) of buf (one lane); returns the ideal bits. With dump,
+  // appends every bit's final p (the --dump-bits mode).
+  double run(size_t n, const uint16_t* netBits, std::vector<uint16_t>* dump = nullptr) {
     double bits = 0;
     int x[40];
     uint32_t hctx[kNH];
@@ -461,6 +470,7 @@ struct Stage {
         if (p > 4095) p = 4095;
         const int y = (byte >> (7 - bp)) & 1;
         bits += gCost[y ? p : 4096 - p];
+        if (dump) dump->push_back(static_cast<uint16_t>(p));
         // learn
         for (int i = 0; i < ncs; ++i) cUpdate(*cs[i], y, c.lim);
         for (int i = 0; i < nfs; ++i) cUpdate(*fs[i], y, c.flim);
@@ -547,6 +557,18 @@ std::vector<uint8_t> readFile(const char* path) {
   return v;
 }
 
+// v as u16 little-endian (the dump modes); exits on a write error.
+void writeU16(const char* path, const std::vector<uint16_t>& v) {
+  FILE* f = std::fopen(path, "wb");
+  bool ok = f != nullptr;
+  for (size_t i = 0; ok && i < v.size(); ++i) {
+    const unsigned char b[2] = {static_cast<unsigned char>(v[i] & 0xFF), static_cast<unsigned char>(v[i] >> 8)};
+    ok = std::fwrite(b, 1, 2, f) == 2;
+  }
+  if (f && std::fclose(f) != 0) ok = false;
+  if (!ok) { std::fprintf(stderr, "cannot write %s\n", path); std::exit(2); }
+}
+
 double secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -554,10 +576,18 @@ double secondsSince(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const char* dumpBitsPath = nullptr;
+  const char* dumpNetPath = nullptr;
+  while (argc >= 3 && (std::strcmp(argv[1], "--dump-bits") == 0 || std::strcmp(argv[1], "--dump-net") == 0)) {
+    (std::strcmp(argv[1], "--dump-bits") == 0 ? dumpBitsPath : dumpNetPath) = argv[2];
+    argc -= 2;
+    argv += 2;
+  }
   if (argc < 5) {
-    std::fprintf(stderr, "usage: nnc_cmlab MODEL FILE OFFSET LEN [CONFIG ...]\n");
+    std::fprintf(stderr, "usage: nnc_cmlab [--dump-bits FILE] [--dump-net FILE] MODEL FILE OFFSET LEN [CONFIG ...]\n");
     return 2;
   }
+  std::vector<uint16_t> dumpBits;
   initTables();
   const std::vector<uint8_t> mbytes = readFile(argv[1]);
   const std::vector<uint8_t> file = readFile(argv[2]);
@@ -631,7 +661,7 @@ int main(int argc, char** argv) {
         Stage* st = new Stage(c, data + a);
         st->reset();
         mem = st->memBytes();
-        bits += st->run(b - a, netBits.data() + a * 8);
+        bits += st->run(b - a, netBits.data() + a * 8, dumpBitsPath ? &dumpBits : nullptr);
         delete st;
       }
       const double sec = secondsSince(t0);
@@ -639,6 +669,8 @@ int main(int argc, char** argv) {
                   c.net ? "(+net)" : "-", mem / 1024);
       std::fflush(stdout);
     }
+    if (dumpNetPath) writeU16(dumpNetPath, netBits);
+    if (dumpBitsPath) writeU16(dumpBitsPath, dumpBits);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
