@@ -18,11 +18,26 @@ import * as path from 'node:path';
 /** Live temporary files → the destination each will become. */
 const live = new Map<string, string>();
 
-/** `.NAME.<pid>.<random>.tmp` in the destination's directory (same file system, so rename is atomic). */
+/** The longest file name (in bytes) Linux, macOS and Windows file systems take. */
+const NAME_MAX = 255;
+
+/**
+ * `.NAME.<pid>.<random>.tmp` in the destination's directory (same file
+ * system, so rename is atomic). NAME is cut (at a character) when the whole
+ * would be longer than NAME_MAX: a destination whose own name fits must not
+ * fail with ENAMETOOLONG for its temporary file's sake.
+ */
 export function tempPathFor(dest: string): string {
   const dir = path.dirname(dest);
-  const base = path.basename(dest);
-  return path.join(dir, `.${base}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const suffix = `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const room = NAME_MAX - 1 - suffix.length;
+  let base = path.basename(dest);
+  if (Buffer.byteLength(base) > room) {
+    const chars = Array.from(base);
+    while (Buffer.byteLength(chars.join('')) > room) chars.pop();
+    base = chars.join('');
+  }
+  return path.join(dir, `.${base}${suffix}`);
 }
 
 /** Matches the names tempPathFor makes: `.NAME.<pid>.<8 hex>.tmp`. */
