@@ -118,6 +118,19 @@ describe('mix primitives (design note 8.2–8.9)', () => {
     expect(text.rlen).not.toBe(37);
   });
 
+  it('reset() returns every table to its start: a lane after another codes as a fresh stage', () => {
+    const cfg = parseMixConfig('o1,o2,o4,w,r1,m,a,mx2,ind,n,hb=8,mb=10');
+    const a = generatedText(1500, 7);
+    const b = randomBytes(700, 8);
+    const net = (d: Uint8Array) => Uint16Array.from({ length: d.length * 8 }, (_, i) => 1 + (((i * 2654435761) >>> 0) % 4095));
+    const s = new MixStage(cfg);
+    const first = s.run(a, net(a));
+    s.reset();
+    expect(s.run(b, net(b))).toEqual(MixStage.probabilities(cfg, b, net(b)));
+    s.reset();
+    expect(s.run(a, net(a))).toEqual(first);
+  });
+
   it('the match model fires on repeated data: the stage codes a repeat at well under 1 bit per byte', () => {
     const block = randomBytes(2000, 9);
     const data = new Uint8Array(6000);

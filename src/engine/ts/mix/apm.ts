@@ -18,8 +18,13 @@ export class Apm {
 
   constructor(readonly contexts: number) {
     this.t = new Uint16Array(contexts * 33);
-    // t[c][k] = squash((k − 16)·128)·16: the identity map at the start.
-    for (let c = 0; c < contexts; c++) for (let k = 0; k < 33; k++) this.t[c * 33 + k] = squash((k - 16) * 128) * 16;
+    this.reset();
+  }
+
+  /** t[c][k] = squash((k − 16)·128)·16: the identity map. */
+  reset(): void {
+    for (let k = 0; k < 33; k++) this.t[k] = squash((k - 16) * 128) * 16;
+    for (let c = 1; c < this.contexts; c++) this.t.copyWithin(c * 33, 0, 33);
   }
 
   /** apm(p, c): the refined probability, 1..4095. */

@@ -28,10 +28,15 @@ export class Mixer {
   constructor(
     readonly n: number,
     readonly sets: number,
-    init: readonly number[],
+    private readonly init: readonly number[],
   ) {
     this.w = new Int32Array(n * sets);
-    for (let k = 0; k < sets; k++) for (let i = 0; i < n; i++) this.w[k * n + i] = init[i];
+    this.reset();
+  }
+
+  /** Every set back to the initial weights. */
+  reset(): void {
+    for (let k = 0; k < this.sets; k++) for (let i = 0; i < this.n; i++) this.w[k * this.n + i] = this.init[i];
   }
 
   /** p = squash(clamp(floor(Σ w_i·x_i / 2^16), −2047, 2047)) with weight set `set`; also sets this.s. */

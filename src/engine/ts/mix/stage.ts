@@ -61,7 +61,7 @@ export class MixStage {
   private readonly x: Int32Array;
   /** H_o of each kind for the current byte. */
   private readonly h: Uint32Array;
-  /** The lane's bytes so far (the match and record history). */
+  /** The lane's bytes so far (the match and record history); only buf[0..pos) is ever read, so reset() need not clear it. */
   private buf = new Uint8Array(1 << 16);
   /** Bytes of the lane coded so far; bit index j (0..7) and partial byte c0 (1..255). */
   pos = 0;
@@ -75,6 +75,7 @@ export class MixStage {
     this.match = c.match ? new MatchModel(c.mb) : null;
     // Inputs, in order: bias, order 1, (counter, history) per kind, match, network.
     const n = 1 + (c.o1 ? 1 : 0) + 2 * this.kinds.length + (c.match ? 1 : 0) + (c.net ? 1 : 0);
+    // Initial weights: bias 0, network 1/2, every other input 1/4 (16 fractional bits).
     const init = Array.from({ length: n }, (_, i) => (i === 0 ? 0 : c.net && i === n - 1 ? 1 << 15 : 1 << 14));
     this.mixA = new Mixer(n, 1024, init);
     this.mixB = c.mx2 ? new Mixer(n, 256, init) : null;
@@ -91,12 +92,10 @@ export class MixStage {
     this.t1?.fill(COUNTER_INIT);
     for (const { kind } of this.kinds) kind.reset();
     this.match?.reset();
-    const c = this.config;
-    const n = this.x.length;
-    const init = Array.from({ length: n }, (_, i) => (i === 0 ? 0 : c.net && i === n - 1 ? 1 << 15 : 1 << 14));
-    for (const m of [this.mixA, this.mixB]) if (m) for (let i = 0; i < m.w.length; i++) m.w[i] = init[i % n];
-    for (const a of [this.apm1, this.apm2])
-      if (a) for (let cx = 0; cx < a.contexts; cx++) for (let k = 0; k < 33; k++) a.t[cx * 33 + k] = squash((k - 16) * 128) * 16;
+    this.mixA.reset();
+    this.mixB?.reset();
+    this.apm1?.reset();
+    this.apm2?.reset();
     this.pos = this.j = 0;
     this.c0 = 1;
   }
@@ -178,7 +177,12 @@ export class MixStage {
    * first; netBits: the network's per-bit input in the same layout.
    */
   static probabilities(config: MixConfig, data: Uint8Array, netBits?: Uint16Array): Uint16Array {
-    const s = new MixStage(config);
+    return new MixStage(config).run(data, netBits);
+  }
+
+  /** Every bit's p for the lane `data`, from this stage's current state (reset() first for a lane). */
+  run(data: Uint8Array, netBits?: Uint16Array): Uint16Array {
+    const s = this;
     const out = new Uint16Array(data.length * 8);
     for (let i = 0; i < data.length; i++)
       for (let j = 0; j < 8; j++) {
