@@ -91,8 +91,9 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
         // Private until complete when it gets the input's mode; otherwise the usual 0666 & ~umask.
         await pipeline(source, tap, inMeter, codec, outMeter, fs.createWriteStream(tmp, { flags: 'wx', mode: stat ? 0o600 : 0o666 }));
         if (input) afterRead = await input.fstat();
-        if (stat) copyAttributes(tmp, stat);
+        // Synced before the input's mode is copied: a read-only mode (444) would refuse the open for writing.
         if (ctx.opts.rm) await fsyncFile(tmp);
+        if (stat) copyAttributes(tmp, stat);
         if (verify) await verifyArchive(ctx, tmp, inputHash!.digest(), inMeter.bytes);
       };
       await writeAtomically(job.output, (tmp) => produce(tmp).catch((e) => {
