@@ -94,6 +94,15 @@ describe('NNC_ENGINE', () => {
 });
 
 describe.skipIf(!cpu.available)(`NNC_SIMD${needsCpu}`, () => {
+  it('an unknown level is ERR_NNC_INVALID_ARG for training evaluation too (frequencyEngine), not the ts engine', () => {
+    const script = `
+      const { frequencyEngine } = require(${JSON.stringify(join(ROOT, 'dist', 'engine', 'select.js'))});
+      try { process.stdout.write(JSON.stringify({ engine: frequencyEngine().name })); }
+      catch (e) { process.stdout.write(JSON.stringify({ code: e.code })); }`;
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, NNC_SIMD: 'bogus' }, encoding: 'utf8' });
+    expect(JSON.parse(r.stdout)).toEqual({ code: 'ERR_NNC_INVALID_ARG' });
+  });
+
   it('an unknown level is ERR_NNC_INVALID_ARG from the API, not a fallback to the ts engine', () => {
     const o = api({ NNC_SIMD: 'bogus' });
     expectInvalid(o, 'NNC_SIMD', 'bogus', ['scalar', 'avx2', 'avx512']);

@@ -66,8 +66,10 @@ export function engineInfo(): { selected: EngineName; engines: EngineStatus[]; e
 /** The first engine that loads and computes frequency tables (training evaluation, ideal code lengths). */
 export function frequencyEngine(): Engine & Required<Pick<Engine, 'frequencies'>> {
   for (const e of ENGINES) {
-    const engine = probe(e.name).engine;
-    if (engine?.frequencies) return engine as Engine & Required<Pick<Engine, 'frequencies'>>;
+    const p = probe(e.name);
+    if (p.engine?.frequencies) return p.engine as Engine & Required<Pick<Engine, 'frequencies'>>;
+    // As selectEngine: an invalid NNC_SIMD is the user's to fix, not a silent move to a slower engine.
+    if (p.invalid) throw new NncError(ErrorCodes.INVALID_ARG, p.error!);
   }
   throw new NncError(ErrorCodes.ENGINE_UNAVAILABLE, 'no engine computes frequency tables');
 }
