@@ -49,8 +49,10 @@ class FramePump {
 
   /** Start a job; resolves once there is room for the next (throws the first failure). */
   async add(job: Promise<Uint8Array>): Promise<void> {
-    this.check();
+    // Owned first (its rejection handled by the window), then the check: a
+    // job handed to a failed pump is cancelled with the rest on destroy.
     this.q.start(job);
+    this.check();
     // The loop starts in a microtask and clears `running` in the same tick
     // as its last look at the window, so no job is ever left undelivered.
     this.running ??= Promise.resolve().then(() => this.loop());

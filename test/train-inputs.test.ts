@@ -38,3 +38,18 @@ it.each([
   expect(fs.existsSync(fifo)).toBe(true);
   expect(fs.existsSync(path.join(dir, 'x.nncm'))).toBe(false);
 }, 20_000);
+
+it('train -f never replaces a FIFO (or device) with the model: -f is for files', () => {
+  const fifo = path.join(dir, 'model.nncm');
+  expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+  const text = 'the quick brown fox jumps over the lazy dog. '.repeat(400);
+  fs.writeFileSync(path.join(dir, 'a.txt'), text);
+  const r = spawnSync(process.execPath, [BIN, 'train', 'a.txt', '-o', fifo, '-f', '--size', 'tiny', '--epochs', '1', '-T', '2', '-q'], {
+    cwd: dir, timeout: 60_000, killSignal: 'SIGKILL', encoding: 'utf8',
+  });
+  expect(r.signal).toBeNull();
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain('model.nncm');
+  expect(fs.lstatSync(fifo).isFIFO()).toBe(true);
+  expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+}, 90_000);

@@ -125,6 +125,7 @@ export async function writeAtomically(dest: string, produce: (tmp: string) => Pr
   try {
     await produce(tmp);
     if (o.replace) {
+      refuseNonRegular(dest);
       o.checkReplace?.(dest);
       await fs.promises.rename(tmp, dest);
     } else {
@@ -147,10 +148,30 @@ export function replaceFileSync(dest: string, bytes: Uint8Array): void {
   registerTemp(tmp, dest);
   try {
     fs.writeFileSync(tmp, bytes);
+    refuseNonRegular(dest);
     fs.renameSync(tmp, dest);
     releaseTemp(tmp);
   } catch (e) {
     removeTemp(tmp);
+    throw e;
+  }
+}
+
+/**
+ * Replacing (-f) is for files: a device, FIFO, socket or directory at the
+ * destination is never replaced by a rename, whoever asks (nnc -f refuses it
+ * for file jobs; this holds for models and checkpoints too).
+ */
+function refuseNonRegular(dest: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dest);
+  } catch {
+    return; // nothing there
+  }
+  if (!st.isFile() && !st.isSymbolicLink()) {
+    const e = new Error(`${dest} is not a regular file; refusing to replace it`) as Error & { code: string };
+    e.code = 'EEXIST';
     throw e;
   }
 }
