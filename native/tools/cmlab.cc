@@ -40,6 +40,7 @@
 //
 // Everything in the per-byte path is integer arithmetic on stated widths;
 // double appears only to add up -log2(p) for the report (a table built once).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -222,6 +223,8 @@ struct Config {
   int flim = 4;         // count limit of the fast counters
   int hl = 6;           // indirect: bits of history kept (6 or 7)
   int ar = 7;           // APM rate shift
+  int a2b = 16;         // bits of APM2's context (its table: 2^a2b x 33 u16)
+  int ilv = 1;          // speed: lanes coded interleaved on one thread (lane = ceil(len/ilv) if unset)
   bool prefetch = true; // speed only: prefetch the candidate buckets (nopf: off)
   size_t lane = 0;      // 0: never reset
   int hb = 18, mb = 18, lr = 8, lim = 255;
@@ -258,6 +261,8 @@ Config parseConfig(const std::string& s) {
       else if (k == "flim") c.flim = std::atoi(v.c_str());
       else if (k == "hl") c.hl = std::atoi(v.c_str());
       else if (k == "ar") c.ar = std::atoi(v.c_str());
+      else if (k == "a2b") c.a2b = std::atoi(v.c_str());
+      else if (k == "ilv") c.ilv = std::atoi(v.c_str());
       else if (k == "winit") c.winit = std::atoi(v.c_str());
       else if (k == "ninit") c.ninit = std::atoi(v.c_str());
       else { std::fprintf(stderr, "unknown key %s\n", k.c_str()); std::exit(2); }
@@ -323,7 +328,7 @@ struct Stage {
       if (c.hashed[i]) b += size_t(c.dual ? 128 : c.ind ? 80 : 64) << c.hb;  // ind: u8 histories
     if (c.m) b += (size_t(4) << c.mb) + 64 * 4;
     b += size_t(nInputs()) * 4 * 1024 * (c.mx2 ? 2 : 1);
-    if (c.a) b += (256 + 65536) * 33 * 2;
+    if (c.a) b += (256 + (size_t(1) << c.a2b)) * 33 * 2;
     return b;
   }
 
@@ -351,7 +356,7 @@ struct Stage {
     }
     if (c.a) {
       a1.reset(256);
-      a2.reset(65536);
+      a2.reset(1 << c.a2b);
     }
     c4 = c8 = word = prevWord = 0;
     std::memset(cpos, 0, sizeof cpos);
@@ -362,189 +367,264 @@ struct Stage {
     return len < 16 ? static_cast<int>(len) : (len >> 4) + 15 > 31 ? 31 : static_cast<int>((len >> 4) + 15);
   }
 
+  // Coding one lane is split into steps so that several lanes can be
+  // interleaved on one thread (config ilv=K): a lane's bucket prefetches for
+  // the next nibble are issued, then other lanes do a nibble of work while
+  // the misses resolve. Within a lane the order of operations is exactly the
+  // single-lane order, so the bits do not depend on the interleaving.
+  size_t pos = 0;
+  int byte = 0, c0 = 1, expectByte = -1;
+  uint32_t hctx[kNH], keys[kNH];
+  double bits = 0;
+  const uint16_t* netBits = nullptr;
+  std::vector<uint16_t>* dump = nullptr;
+
+  __attribute__((always_inline)) void beginByte(size_t where) {
+    pos = where;
+    byte = buf[pos];
+    // byte-boundary contexts
+    const uint32_t c1 = c4 & 0xFF;
+    for (int i = 0; i < kNH; ++i) {
+      if (!c.hashed[i]) continue;
+      const int o = kHashedOrder[i];
+      uint32_t lo, hi = 0;
+      if (o == 0) {
+        lo = word ? word : prevWord ^ (c1 << 24) ^ 0x5bd1e995u;
+        hi = 0x77;
+      } else if (o >= 20) {
+        const auto at = [&](uint32_t d) -> uint32_t { return rlen && pos >= d ? buf[pos - d] : 0; };
+        if (o == 20) lo = at(rlen) | (c1 << 8);
+        else lo = at(rlen + 1) | (at(rlen) << 8) | ((rlen > 1 ? at(rlen - 1) : 0) << 16);
+        hi = rlen;
+      } else if (o >= 10) {
+        lo = c4 & (o == 10 ? 0xFF00u : o == 11 ? 0xFF0000u : 0xFFFF0000u);
+      } else if (o <= 4) {
+        lo = o == 4 ? c4 : c4 & ((1u << (8 * o)) - 1);
+      } else {
+        lo = c4;
+        hi = o == 5 ? c8 & 0xFF : o == 6 ? c8 & 0xFFFF : c8;
+      }
+      hctx[i] = fmix32(lo * 0x9E3779B1u ^ fmix32(hi + static_cast<uint32_t>(o) * 0x01000193u + 1));
+    }
+    expectByte = -1;
+    if (c.m && mlen > 0) expectByte = buf[mptr];
+    c0 = 1;
+  }
+  // The keys of the nibble starting at bit bp (0 or 4), with both candidate
+  // buckets prefetched: the buckets are cache misses.
+  __attribute__((always_inline)) void prefetchNibble(int bp) {
+    for (int i = 0; i < kNH; ++i)
+      if (c.hashed[i]) {
+        keys[i] = fmix32(hctx[i] ^ (static_cast<uint32_t>(bp ? c0 : 0) * 0x2545F491u));
+        if (c.prefetch) ho[i].prefetch(keys[i]);
+      }
+  }
+  // Selects the nibble's buckets, then codes and learns its 4 bits.
+  __attribute__((always_inline)) void codeNibble(int bp0) {
+    for (int i = 0; i < kNH; ++i)
+      if (c.hashed[i]) ho[i].select(keys[i]);
+    const uint32_t c1 = c4 & 0xFF;
+    // Locals, so that the compiler keeps them in registers (members could
+    // alias the tables written through pointers below); stored back at the end.
+    int c0 = this->c0, expectByte = this->expectByte;
+    double bits = this->bits;
+    const size_t pos = this->pos;
+    const int byte = this->byte;
+    const uint16_t* const netBits = this->netBits;
+    std::vector<uint16_t>* const dump = this->dump;
+    int x[40];
+    for (int bp = bp0; bp < bp0 + 4; ++bp) {
+      const int j = bp & 3, node = (1 << j) | (c0 & ((1 << j) - 1));
+      int k = 0;
+      x[k++] = 256;  // bias
+      uint32_t* cs[24];
+      uint32_t* fs[kNH];
+      uint32_t* hs[kNH];
+      uint32_t* hm[kNH];
+      int ncs = 0, nfs = 0, nhs = 0;
+      if (c.o0) { cs[ncs] = &t0[c0]; x[k++] = stretch(cP12(*cs[ncs++])); }
+      if (c.o1) { cs[ncs] = &t1[(c1 << 8) | c0]; x[k++] = stretch(cP12(*cs[ncs++])); }
+      for (int i = 0; i < kNH; ++i)
+        if (c.hashed[i]) {
+          cs[ncs] = &ho[i].cur[node];
+          x[k++] = stretch(cP12(*cs[ncs++]));
+          if (c.dual) { fs[nfs] = &ho[i].cur[16 + node]; x[k++] = stretch(cP12(*fs[nfs++])); }
+          if (c.ind) {
+            uint32_t* hp = &ho[i].cur[16 + node];
+            int h = static_cast<int>(*hp & 255);
+            if (h == 0) h = 1;  // fresh slot (kCounterInit): empty history
+            hs[nhs] = hp;
+            hm[nhs] = &imap[i][h];
+            x[k++] = stretch(cP12(*hm[nhs++]));
+          }
+        }
+      int eb = -1, mctx = 0;
+      if (c.m) {
+        if (expectByte >= 0 && mlen > 0) {
+          eb = (expectByte >> (7 - bp)) & 1;
+          mctx = lenBucket(mlen) * 2 + eb;
+          x[k++] = stretch(cP12(msm[mctx]));
+          if (c.m2) x[k++] = (eb ? 1 : -1) * (mlen < 32 ? static_cast<int>(mlen) * 32 : 1024);
+        } else {
+          x[k++] = 0;
+          if (c.m2) x[k++] = 0;
+        }
+      }
+      int nb = 0;
+      if (c.net) {
+        const int pn = netBits[pos * 8 + bp];
+        x[k++] = stretch(pn);
+        const int q = pn >= 2048 ? pn : 4096 - pn;  // 2048..4095
+        nb = (q - 2048) >> 8;                       // 0..7
+      }
+      const int mb = eb < 0 ? 0 : mlen < 16 ? 1 : mlen < 32 ? 2 : 3;
+      int p = mx[0].predict(x, c0 | (mb << 8));
+      if (c.mx2) {
+        const int p2 = mx[1].predict(x, (mb << 6) | (nb << 3) | bp);
+        (void)p2;
+        p = squash((mx[0].st + mx[1].st) >> 1);
+      }
+      if (c.a) {
+        const int p1 = a1.pp(p, c0);
+        p = (p + 3 * p1) >> 2;
+        const int pa2 = a2.pp(p, (fmix32(c4 & 0xFFFF) ^ static_cast<uint32_t>(c0)) & ((1u << c.a2b) - 1));
+        p = (p + 3 * pa2) >> 2;
+      }
+      if (p < 1) p = 1;
+      if (p > 4095) p = 4095;
+      const int y = (byte >> (7 - bp)) & 1;
+      bits += gCost[y ? p : 4096 - p];
+      if (dump) dump->push_back(static_cast<uint16_t>(p));
+      // learn
+      for (int i = 0; i < ncs; ++i) cUpdate(*cs[i], y, c.lim);
+      for (int i = 0; i < nfs; ++i) cUpdate(*fs[i], y, c.flim);
+      for (int i = 0; i < nhs; ++i) {
+        cUpdate(*hm[i], y, 1023);
+        int h = static_cast<int>(*hs[i] & 255);
+        if (h == 0) h = 1;
+        h = (h << 1) | y;  // leading-1 history of the last <= hl bits
+        if (h >= (2 << c.hl)) h = (1 << c.hl) | (h & ((1 << c.hl) - 1));
+        *hs[i] = static_cast<uint32_t>(h);
+      }
+      if (eb >= 0) {
+        cUpdate(msm[mctx], y, 1023);
+        if (eb != y) { mlen = 0; expectByte = -1; }
+      }
+      mx[0].train(x, y);
+      if (c.mx2) mx[1].train(x, y);
+      if (c.a) { a1.update(y, c.ar); a2.update(y, c.ar); }
+      c0 = (c0 << 1) | y;
+    }
+    this->c0 = c0;
+    this->expectByte = expectByte;
+    this->bits = bits;
+  }
+  __attribute__((always_inline)) void endByte() {
+    // byte done
+    c8 = (c8 << 8) | (c4 >> 24);
+    c4 = (c4 << 8) | static_cast<uint32_t>(byte);
+    int lc = byte;
+    if (lc >= 'A' && lc <= 'Z') lc += 32;
+    if (lc >= 'a' && lc <= 'z') {
+      word = (word ^ static_cast<uint32_t>(lc)) * 0x01000193u;
+      if (!word) word = 1;
+    } else if (word) {
+      prevWord = word;
+      word = 0;
+    }
+    {
+      const uint32_t cur = static_cast<uint32_t>(pos + 1);
+      uint32_t* p0 = cpos[0];
+      const uint32_t r = cur - p0[byte];
+      if (p0[byte] && r > 1 && r == p0[byte] - cpos[1][byte] && r == cpos[1][byte] - cpos[2][byte] &&
+          r == cpos[2][byte] - cpos[3][byte]) {
+        if (r == rcand) {
+          if (++rcount >= 16 && rlen != r) rlen = r;
+        } else {
+          rcand = r;
+          rcount = 1;
+        }
+      }
+      cpos[3][byte] = cpos[2][byte];
+      cpos[2][byte] = cpos[1][byte];
+      cpos[1][byte] = p0[byte];
+      p0[byte] = cur;
+    }
+    if (c.m) {
+      const size_t cur = pos + 1;  // bytes seen
+      if (mlen > 0) {  // the expected byte came (a miss set mlen = 0 above)
+        ++mptr;
+        if (mlen < 65535) ++mlen;
+      }
+      if (cur >= 6) {
+        const uint32_t h = fmix32(c4 * 0x9E3779B1u ^ (c8 & 0xFFFF)) >> (32 - c.mb);
+        if (mlen == 0) {
+          const uint32_t cand = mt[h];
+          if (cand > 0) {
+            // verify backwards, at most 32 bytes: the length a new match starts with
+            uint32_t L = 0;
+            while (L < 32 && L < cand && buf[cand - 1 - L] == buf[cur - 1 - L]) ++L;
+            if (L >= 6) { mlen = L; mptr = cand; }
+          }
+        }
+        mt[h] = static_cast<uint32_t>(cur);
+      }
+    }
+  }
+
   // Code bytes [0, n) of buf (one lane); returns the ideal bits. With dump,
   // appends every bit's final p (the --dump-bits mode).
-  double run(size_t n, const uint16_t* netBits, std::vector<uint16_t>* dump = nullptr) {
-    double bits = 0;
-    int x[40];
-    uint32_t hctx[kNH];
-    for (size_t pos = 0; pos < n; ++pos) {
-      const int byte = buf[pos];
-      // byte-boundary contexts
-      const uint32_t c1 = c4 & 0xFF;
-      for (int i = 0; i < kNH; ++i) {
-        if (!c.hashed[i]) continue;
-        const int o = kHashedOrder[i];
-        uint32_t lo, hi = 0;
-        if (o == 0) {
-          lo = word ? word : prevWord ^ (c1 << 24) ^ 0x5bd1e995u;
-          hi = 0x77;
-        } else if (o >= 20) {
-          const auto at = [&](uint32_t d) -> uint32_t { return rlen && pos >= d ? buf[pos - d] : 0; };
-          if (o == 20) lo = at(rlen) | (c1 << 8);
-          else lo = at(rlen + 1) | (at(rlen) << 8) | ((rlen > 1 ? at(rlen - 1) : 0) << 16);
-          hi = rlen;
-        } else if (o >= 10) {
-          lo = c4 & (o == 10 ? 0xFF00u : o == 11 ? 0xFF0000u : 0xFFFF0000u);
-        } else if (o <= 4) {
-          lo = o == 4 ? c4 : c4 & ((1u << (8 * o)) - 1);
-        } else {
-          lo = c4;
-          hi = o == 5 ? c8 & 0xFF : o == 6 ? c8 & 0xFFFF : c8;
-        }
-        hctx[i] = fmix32(lo * 0x9E3779B1u ^ fmix32(hi + static_cast<uint32_t>(o) * 0x01000193u + 1));
-      }
-      int expectByte = -1;
-      if (c.m && mlen > 0) expectByte = buf[mptr];
-      int c0 = 1;
-      for (int bp = 0; bp < 8; ++bp) {
-        if (bp == 0 || bp == 4) {
-          // All keys first, with both candidate buckets prefetched, then the
-          // selections: the buckets are cache misses, and this overlaps them.
-          uint32_t keys[kNH];
-          for (int i = 0; i < kNH; ++i)
-            if (c.hashed[i]) {
-              keys[i] = fmix32(hctx[i] ^ (static_cast<uint32_t>(bp ? c0 : 0) * 0x2545F491u));
-              if (c.prefetch) ho[i].prefetch(keys[i]);
-            }
-          for (int i = 0; i < kNH; ++i)
-            if (c.hashed[i]) ho[i].select(keys[i]);
-        }
-        const int j = bp & 3, node = (1 << j) | (c0 & ((1 << j) - 1));
-        int k = 0;
-        x[k++] = 256;  // bias
-        uint32_t* cs[24];
-        uint32_t* fs[kNH];
-        uint32_t* hs[kNH];
-        uint32_t* hm[kNH];
-        int ncs = 0, nfs = 0, nhs = 0;
-        if (c.o0) { cs[ncs] = &t0[c0]; x[k++] = stretch(cP12(*cs[ncs++])); }
-        if (c.o1) { cs[ncs] = &t1[(c1 << 8) | c0]; x[k++] = stretch(cP12(*cs[ncs++])); }
-        for (int i = 0; i < kNH; ++i)
-          if (c.hashed[i]) {
-            cs[ncs] = &ho[i].cur[node];
-            x[k++] = stretch(cP12(*cs[ncs++]));
-            if (c.dual) { fs[nfs] = &ho[i].cur[16 + node]; x[k++] = stretch(cP12(*fs[nfs++])); }
-            if (c.ind) {
-              uint32_t* hp = &ho[i].cur[16 + node];
-              int h = static_cast<int>(*hp & 255);
-              if (h == 0) h = 1;  // fresh slot (kCounterInit): empty history
-              hs[nhs] = hp;
-              hm[nhs] = &imap[i][h];
-              x[k++] = stretch(cP12(*hm[nhs++]));
-            }
-          }
-        int eb = -1, mctx = 0;
-        if (c.m) {
-          if (expectByte >= 0 && mlen > 0) {
-            eb = (expectByte >> (7 - bp)) & 1;
-            mctx = lenBucket(mlen) * 2 + eb;
-            x[k++] = stretch(cP12(msm[mctx]));
-            if (c.m2) x[k++] = (eb ? 1 : -1) * (mlen < 32 ? static_cast<int>(mlen) * 32 : 1024);
-          } else {
-            x[k++] = 0;
-            if (c.m2) x[k++] = 0;
-          }
-        }
-        int nb = 0;
-        if (c.net) {
-          const int pn = netBits[pos * 8 + bp];
-          x[k++] = stretch(pn);
-          const int q = pn >= 2048 ? pn : 4096 - pn;  // 2048..4095
-          nb = (q - 2048) >> 8;                       // 0..7
-        }
-        const int mb = eb < 0 ? 0 : mlen < 16 ? 1 : mlen < 32 ? 2 : 3;
-        int p = mx[0].predict(x, c0 | (mb << 8));
-        if (c.mx2) {
-          const int p2 = mx[1].predict(x, (mb << 6) | (nb << 3) | bp);
-          (void)p2;
-          p = squash((mx[0].st + mx[1].st) >> 1);
-        }
-        if (c.a) {
-          const int p1 = a1.pp(p, c0);
-          p = (p + 3 * p1) >> 2;
-          const int pa2 = a2.pp(p, (fmix32(c4 & 0xFFFF) ^ static_cast<uint32_t>(c0)) & 0xFFFF);
-          p = (p + 3 * pa2) >> 2;
-        }
-        if (p < 1) p = 1;
-        if (p > 4095) p = 4095;
-        const int y = (byte >> (7 - bp)) & 1;
-        bits += gCost[y ? p : 4096 - p];
-        if (dump) dump->push_back(static_cast<uint16_t>(p));
-        // learn
-        for (int i = 0; i < ncs; ++i) cUpdate(*cs[i], y, c.lim);
-        for (int i = 0; i < nfs; ++i) cUpdate(*fs[i], y, c.flim);
-        for (int i = 0; i < nhs; ++i) {
-          cUpdate(*hm[i], y, 1023);
-          int h = static_cast<int>(*hs[i] & 255);
-          if (h == 0) h = 1;
-          h = (h << 1) | y;  // leading-1 history of the last <= hl bits
-          if (h >= (2 << c.hl)) h = (1 << c.hl) | (h & ((1 << c.hl) - 1));
-          *hs[i] = static_cast<uint32_t>(h);
-        }
-        if (eb >= 0) {
-          cUpdate(msm[mctx], y, 1023);
-          if (eb != y) { mlen = 0; expectByte = -1; }
-        }
-        mx[0].train(x, y);
-        if (c.mx2) mx[1].train(x, y);
-        if (c.a) { a1.update(y, c.ar); a2.update(y, c.ar); }
-        c0 = (c0 << 1) | y;
-      }
-      // byte done
-      c8 = (c8 << 8) | (c4 >> 24);
-      c4 = (c4 << 8) | static_cast<uint32_t>(byte);
-      int lc = byte;
-      if (lc >= 'A' && lc <= 'Z') lc += 32;
-      if (lc >= 'a' && lc <= 'z') {
-        word = (word ^ static_cast<uint32_t>(lc)) * 0x01000193u;
-        if (!word) word = 1;
-      } else if (word) {
-        prevWord = word;
-        word = 0;
-      }
-      {
-        const uint32_t cur = static_cast<uint32_t>(pos + 1);
-        uint32_t* p0 = cpos[0];
-        const uint32_t r = cur - p0[byte];
-        if (p0[byte] && r > 1 && r == p0[byte] - cpos[1][byte] && r == cpos[1][byte] - cpos[2][byte] &&
-            r == cpos[2][byte] - cpos[3][byte]) {
-          if (r == rcand) {
-            if (++rcount >= 16 && rlen != r) rlen = r;
-          } else {
-            rcand = r;
-            rcount = 1;
-          }
-        }
-        cpos[3][byte] = cpos[2][byte];
-        cpos[2][byte] = cpos[1][byte];
-        cpos[1][byte] = p0[byte];
-        p0[byte] = cur;
-      }
-      if (c.m) {
-        const size_t cur = pos + 1;  // bytes seen
-        if (mlen > 0) {  // the expected byte came (a miss set mlen = 0 above)
-          ++mptr;
-          if (mlen < 65535) ++mlen;
-        }
-        if (cur >= 6) {
-          const uint32_t h = fmix32(c4 * 0x9E3779B1u ^ (c8 & 0xFFFF)) >> (32 - c.mb);
-          if (mlen == 0) {
-            const uint32_t cand = mt[h];
-            if (cand > 0) {
-              // verify backwards, at most 32 bytes: the length a new match starts with
-              uint32_t L = 0;
-              while (L < 32 && L < cand && buf[cand - 1 - L] == buf[cur - 1 - L]) ++L;
-              if (L >= 6) { mlen = L; mptr = cand; }
-            }
-          }
-          mt[h] = static_cast<uint32_t>(cur);
-        }
-      }
+  double run(size_t n, const uint16_t* nb, std::vector<uint16_t>* d = nullptr) {
+    netBits = nb;
+    dump = d;
+    bits = 0;
+    for (size_t at = 0; at < n; ++at) {
+      beginByte(at);
+      prefetchNibble(0);
+      codeNibble(0);
+      prefetchNibble(4);
+      codeNibble(4);
+      endByte();
     }
     return bits;
   }
 };
+
+// Codes lanes L[0..k) interleaved one nibble at a time, round robin: each
+// lane's prefetches for its next nibble are issued a whole round before its
+// buckets are read. Returns the total ideal bits.
+double runInterleaved(Stage** L, const size_t* n, const uint16_t* const* nb, int k) {
+  size_t at[8] = {};
+  int bp[8] = {};
+  bool live[8] = {};
+  for (int j = 0; j < k; ++j) {
+    L[j]->netBits = nb[j];
+    L[j]->bits = 0;
+    live[j] = n[j] > 0;
+    if (live[j]) { L[j]->beginByte(0); L[j]->prefetchNibble(0); }
+  }
+  for (bool any = true; any;) {
+    any = false;
+    for (int j = 0; j < k; ++j) {
+      if (!live[j]) continue;
+      any = true;
+      Stage& s = *L[j];
+      s.codeNibble(bp[j]);
+      if (bp[j] == 0) {
+        s.prefetchNibble(4);
+        bp[j] = 4;
+      } else {
+        s.endByte();
+        bp[j] = 0;
+        if (++at[j] < n[j]) { s.beginByte(at[j]); s.prefetchNibble(0); }
+        else live[j] = false;
+      }
+    }
+  }
+  double bits = 0;
+  for (int j = 0; j < k; ++j) bits += L[j]->bits;
+  return bits;
+}
 
 std::vector<uint8_t> readFile(const char* path) {
   std::vector<uint8_t> v;
@@ -643,7 +723,7 @@ int main(int argc, char** argv) {
     const double netSec = secondsSince(tn);
     std::printf("# %s  off=%zu len=%zu  model k=%d A=%d  simd=%s\n", argv[2], off, len, M.k, M.A,
                 simdName(bestSimd()));
-    std::printf("%-34s %8s %9s %9s %10s\n", "config", "bpc", "cm us/B", "net us/B", "state KiB");
+    std::printf("%-34s %8s %9s %9s %10s %9s\n", "config", "bpc", "cm us/B", "net us/B", "state KiB", "reset us/B");
     for (const std::string& s : cfgs) {
       const Config c = parseConfig(s);
       if (c.netOnly) {
@@ -653,20 +733,42 @@ int main(int argc, char** argv) {
         continue;
       }
       const auto t0 = std::chrono::steady_clock::now();
-      double bits = 0;
+      double bits = 0, resetSec = 0;  // resetSec: clearing the tables, included in cm us/B
       size_t mem = 0;
-      const size_t lane = c.lane ? c.lane : len;
-      for (size_t a = 0; a < len; a += lane) {
+      const int ilv = c.ilv < 1 ? 1 : c.ilv > 8 ? 8 : c.ilv;
+      const size_t lane = c.lane ? c.lane : ilv > 1 ? (len + ilv - 1) / ilv : len;
+      if (ilv > 1) {  // groups of ilv lanes, each group coded interleaved on this thread
+        for (size_t a = 0; a < len; a += lane * ilv) {
+          Stage* L[8];
+          size_t n[8];
+          const uint16_t* nb[8];
+          for (int j = 0; j < ilv; ++j) {
+            const size_t s0 = std::min(len, a + j * lane), s1 = std::min(len, s0 + lane);
+            L[j] = new Stage(c, data + s0);
+            const auto tr = std::chrono::steady_clock::now();
+            L[j]->reset();
+            resetSec += secondsSince(tr);
+            n[j] = s1 - s0;
+            nb[j] = netBits.data() + s0 * 8;
+          }
+          mem = L[0]->memBytes() * ilv;
+          bits += runInterleaved(L, n, nb, ilv);
+          for (int j = 0; j < ilv; ++j) delete L[j];
+        }
+      }
+      for (size_t a = 0; ilv == 1 && a < len; a += lane) {
         const size_t b = a + lane < len ? a + lane : len;
         Stage* st = new Stage(c, data + a);
+        const auto tr = std::chrono::steady_clock::now();
         st->reset();
+        resetSec += secondsSince(tr);
         mem = st->memBytes();
         bits += st->run(b - a, netBits.data() + a * 8, dumpBitsPath ? &dumpBits : nullptr);
         delete st;
       }
       const double sec = secondsSince(t0);
-      std::printf("%-34s %8.4f %9.3f %9s %10zu\n", c.name.c_str(), bits / len, sec * 1e6 / len,
-                  c.net ? "(+net)" : "-", mem / 1024);
+      std::printf("%-34s %8.4f %9.3f %9s %10zu %9.3f\n", c.name.c_str(), bits / len, sec * 1e6 / len,
+                  c.net ? "(+net)" : "-", mem / 1024, resetSec * 1e6 / len);
       std::fflush(stdout);
     }
     if (dumpNetPath) writeU16(dumpNetPath, netBits);
