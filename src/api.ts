@@ -6,7 +6,7 @@
 import { ErrorCodes, NncError, invalidArg } from './errors.js';
 import { ArchiveTally, walkArchive } from './format/archive.js';
 import { InOrder, framesInFlight } from './in-flight.js';
-import { type FrameHeader, frameContentSize, storedChecksum } from './format/frame.js';
+import type { FrameHeader } from './format/frame.js';
 import {
   type CodecOptions, type CompressOptions, type Resolved, explainChecksum, modelForFrame, modelOf, resolveOptions, throwIfAborted, toBytes,
 } from './options.js';

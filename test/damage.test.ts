@@ -2,7 +2,7 @@
  * Truncation at every offset and every single-byte corruption of small
  * archives: always a typed error with the right code, never wrong output.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { compressSync, decompressSync } from '../src/index.js';
 import { makeRandomModel, modelData } from './helpers.js';
 import { describeEachEngine } from './support/engines.js';

@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   compressSync, createDecompressStream, decompress, decompressSync, loadModel,
 } from '../src/index.js';
