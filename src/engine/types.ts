@@ -5,6 +5,7 @@
  * walking concatenated frames and streams live in the facade, once, for all
  * engines.
  */
+import type { MixParams } from '../format/mix-params.js';
 import type { EngineName } from './registry.js';
 
 export type { EngineName };
@@ -22,6 +23,11 @@ export interface EngineModel {
 
 export interface FrameOptions {
   laneSize: number;
+  /**
+   * Method 2 (FORMAT.md section 5) with this parameter block; absent: method
+   * 1 (the network alone). Either way a frame that would not shrink is stored.
+   */
+  mix?: MixParams;
   threads: number;
   /** Async calls only: cancels the job (see Engine). */
   signal?: AbortSignal;

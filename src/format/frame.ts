@@ -20,13 +20,17 @@ export const MAX_FRAME_CONTENT = 2 ** 26;
 export const MAX_LANE_SIZE = 2 ** 24;
 export const METHOD_STORED = 0;
 export const METHOD_NEURAL = 1;
+/** Network + adaptive context-mixing stage, binary rANS (FORMAT.md section 5). Version-2 frames only. */
+export const METHOD_MIXED = 2;
+/** Method 2's parameter block size (src/format/mix-params.ts). */
+const MIX_PARAMS_BYTES = 8;
 export const DEFAULT_LANE_SIZE = 65536;
 export const DEFAULT_FRAME_SIZE = 4 * 1024 * 1024;
 
 export interface FrameHeader {
   /** 1 (legacy, no end record) or 2. */
   version: 1 | 2;
-  method: 0 | 1;
+  method: 0 | 1 | 2;
   /** 16 lowercase hex digits. */
   modelId: string;
   contentSize: number;
@@ -63,8 +67,8 @@ export function parseFrameHeader(buf: Uint8Array, offset = 0, requireWhole = tru
     throw new NncError(ErrorCodes.UNSUPPORTED, `archive frame version ${version} at byte ${at} is not supported (this nnc reads versions 1 and 2); upgrade nnc-native`);
   }
   const method = dv.getUint8(5);
-  if (method !== METHOD_STORED && method !== METHOD_NEURAL) {
-    throw new NncError(ErrorCodes.UNSUPPORTED, `archive frame uses unknown method ${method}; upgrade nnc-native`);
+  if (method !== METHOD_STORED && method !== METHOD_NEURAL && !(method === METHOD_MIXED && version === FRAME_VERSION)) {
+    throw new NncError(ErrorCodes.UNSUPPORTED, `archive frame uses unknown method ${method}${method === METHOD_MIXED ? ' in a version-1 frame' : ''}; upgrade nnc-native`);
   }
   if (dv.getUint16(6, true) !== 0) {
     throw new NncError(ErrorCodes.UNSUPPORTED, 'archive frame has reserved flags set; it was written by a newer nnc: upgrade nnc-native');
@@ -81,16 +85,18 @@ export function parseFrameHeader(buf: Uint8Array, offset = 0, requireWhole = tru
     if (contentSize === 0) throw corrupt(offset, 'neural frame with no content');
     if (laneSize < 1 || laneSize > MAX_LANE_SIZE) throw corrupt(offset, `lane size ${laneSize} out of range`);
     const nLanes = Math.ceil(contentSize / laneSize);
-    if (4 * nLanes + 4 * nLanes > payloadSize) throw corrupt(offset, `payload of ${payloadSize} bytes cannot hold ${nLanes} lanes`);
+    // Each lane: a 4-byte table entry and a stream of at least 4 bytes; method 2 adds its parameter block.
+    const fixed = method === METHOD_MIXED ? MIX_PARAMS_BYTES : 0;
+    if (fixed + 4 * nLanes + 4 * nLanes > payloadSize) throw corrupt(offset, `payload of ${payloadSize} bytes cannot hold ${nLanes} lanes`);
   }
   const frameSize = FRAME_OVERHEAD + payloadSize;
   if (requireWhole && avail < frameSize) throw truncated();
-  return { version: version as 1 | 2, method: method as 0 | 1, modelId, contentSize, laneSize, payloadSize, frameSize };
+  return { version: version as 1 | 2, method: method as 0 | 1 | 2, modelId, contentSize, laneSize, payloadSize, frameSize };
 }
 
 /** Assemble a frame from its parts. */
 export function writeFrame(
-  method: 0 | 1,
+  method: 0 | 1 | 2,
   modelId: string,
   contentSize: number,
   laneSize: number,
