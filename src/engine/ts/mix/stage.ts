@@ -17,6 +17,7 @@ import { MatchModel } from './match.js';
 import { Mixer } from './mixer.js';
 import { confidenceBucket } from './network.js';
 import { STRETCH, fmix32, squash } from './tables.js';
+import { EXPERT_BITS, type MixParams } from '../../../format/mix-params.js';
 
 /** Which experts are on, and the table sizes (cmlab's CONFIG keys). */
 export interface MixConfig {
@@ -29,9 +30,10 @@ export interface MixConfig {
   mx2: boolean;
   /** The two APM stages (8.9). */
   apm: boolean;
-  /** 2^hb buckets per hashed kind, 2^mb match-table entries. */
+  /** 2^hb buckets per hashed kind, 2^mb match-table entries, 2^a2b APM2 contexts. */
   hb: number;
   mb: number;
+  a2b: number;
 }
 
 /** The recommended default (design note section 3): every expert, HB 16. */
@@ -44,6 +46,7 @@ export const DEFAULT_MIX_CONFIG: MixConfig = {
   apm: true,
   hb: 16,
   mb: 18,
+  a2b: 16,
 };
 
 /** The bias input x0. */
@@ -80,7 +83,7 @@ export class MixStage {
     this.mixA = new Mixer(n, 1024, init);
     this.mixB = c.mx2 ? new Mixer(n, 256, init) : null;
     this.apm1 = c.apm ? new Apm(256) : null;
-    this.apm2 = c.apm ? new Apm(65536) : null;
+    this.apm2 = c.apm ? new Apm(1 << c.a2b) : null;
     this.x = new Int32Array(n);
     this.h = new Uint32Array(this.kinds.length);
     this.reset();
@@ -138,7 +141,7 @@ export class MixStage {
     if (this.apm1 && this.apm2) {
       const p1 = this.apm1.refine(p, c0);
       p = (p + 3 * p1) >> 2;
-      const p2 = this.apm2.refine(p, ((fmix32(ctx.c4 & 0xffff) ^ c0) & 0xffff) >>> 0);
+      const p2 = this.apm2.refine(p, (fmix32(ctx.c4 & 0xffff) ^ c0) & (this.apm2.contexts - 1));
       p = (p + 3 * p2) >> 2;
     }
     return p < 1 ? 1 : p > 4095 ? 4095 : p;
@@ -193,9 +196,29 @@ export class MixStage {
   }
 }
 
-/** A config from cmlab's CONFIG syntax (o1,o2,…,m,n,mx2,a,ind,hb=B,mb=B); hashed kinds need `ind`. */
+/**
+ * The stage a method-2 frame's parameter block (FORMAT.md 5.1) describes:
+ * mask bits 1..12 are the hashed kinds in KINDS' order; the sizes are used
+ * as given (parseMixParams has checked them).
+ */
+export function mixConfigOf(p: MixParams): MixConfig {
+  const on = (bit: number): boolean => (p.mask & bit) !== 0;
+  return {
+    o1: on(EXPERT_BITS.o1),
+    kinds: KINDS.map(([name]) => name).filter((name) => on(EXPERT_BITS[name])),
+    match: on(EXPERT_BITS.match),
+    net: on(EXPERT_BITS.net),
+    mx2: on(EXPERT_BITS.mixer2),
+    apm: on(EXPERT_BITS.apm),
+    hb: p.hb,
+    mb: p.mb,
+    a2b: p.a2b,
+  };
+}
+
+/** A config from cmlab's CONFIG syntax (o1,o2,…,m,n,mx2,a,ind,hb=B,mb=B,a2b=B); hashed kinds need `ind`. */
 export function parseMixConfig(s: string): MixConfig {
-  const c: MixConfig = { o1: false, kinds: [], match: false, net: false, mx2: false, apm: false, hb: 18, mb: 18 };
+  const c: MixConfig = { o1: false, kinds: [], match: false, net: false, mx2: false, apm: false, hb: 18, mb: 18, a2b: 16 };
   const kinds: KindName[] = [];
   let ind = false;
   for (const t of s.split(',').filter((v) => v !== '')) {
@@ -203,6 +226,7 @@ export function parseMixConfig(s: string): MixConfig {
     if (value !== undefined) {
       if (key === 'hb') c.hb = Number(value);
       else if (key === 'mb') c.mb = Number(value);
+      else if (key === 'a2b') c.a2b = Number(value);
       else if (key !== 'name') throw new RangeError(`mix config: unsupported key ${key}`);
     } else if (t === 'o1') c.o1 = true;
     else if (t === 'm') c.match = true;
