@@ -3,13 +3,17 @@
  * sections 2.3, 3 and 4.1): lanes, escapes, the stored fallback, checksums.
  * Every lane is driven through its context model (./context.ts): reset at
  * the lane start, then inputs → frequencies → code → push at each position.
+ * Method 2 (the mixing stage, FORMAT.md section 5) is in ./mix-codec.ts;
+ * this file chooses the method and checks what every method shares.
  */
 import { ErrorCodes, NncError } from '../../errors.js';
 import {
-  FRAME_HEADER_SIZE, MAX_FRAME_CONTENT, MAX_LANE_SIZE, METHOD_NEURAL, METHOD_STORED,
+  FRAME_HEADER_SIZE, MAX_FRAME_CONTENT, MAX_LANE_SIZE, METHOD_MIXED, METHOD_NEURAL, METHOD_STORED,
   frameChecksum, parseFrameHeader, writeFrame,
 } from '../../format/frame.js';
+import type { MixParams } from '../../format/mix-params.js';
 import { toHex64, xxh64 } from '../../xxhash64.js';
+import { decodeMixedPayload, encodeMixedPayload, mixParamsBlock } from './mix-codec.js';
 import { Predictor } from './predictor.js';
 import { RansDecoder, RansEncoder } from './rans.js';
 
@@ -85,12 +89,17 @@ export function frequencyTable(p: Predictor, content: Uint8Array, laneSize: numb
   return table;
 }
 
-export function compressFrame(m: TsModel, content: Uint8Array, laneSize: number): Uint8Array {
+/** One frame: method 2 with the parameter block `mix` when given, else method 1; stored when that would not shrink. */
+export function compressFrame(m: TsModel, content: Uint8Array, laneSize: number, mix?: MixParams): Uint8Array {
   const N = content.length;
   if (N > MAX_FRAME_CONTENT) throw new NncError(ErrorCodes.INVALID_ARG, `frame content of ${N} bytes exceeds ${MAX_FRAME_CONTENT}`);
   checkLaneSize(laneSize);
   const checksum = xxh64(content);
-  if (N > 0) {
+  if (mix) {
+    mixParamsBlock(mix); // a bad block is the caller's error even where the frame ends up stored
+    const payload = N > 0 ? encodeMixedPayload(m.predictor, mix, content, laneSize) : null;
+    if (payload) return writeFrame(METHOD_MIXED, m.id, N, laneSize, payload, checksum);
+  } else if (N > 0) {
     const nLanes = Math.ceil(N / laneSize);
     const table = new Uint8Array(4 * nLanes);
     const tdv = new DataView(table.buffer);
@@ -118,6 +127,8 @@ export function decompressFrame(m: TsModel | null, frame: Uint8Array): Uint8Arra
   let out: Uint8Array;
   if (h.method === METHOD_STORED) {
     out = payload.slice();
+  } else if (h.method === METHOD_MIXED) {
+    out = decodeMixedPayload(m, h.modelId, payload, h.contentSize, h.laneSize);
   } else {
     if (!m) throw new NncError(ErrorCodes.INVALID_ARG, 'a model is needed to decode a neural frame');
     if (m.id !== h.modelId) {

@@ -22,7 +22,7 @@ export const tsEngine: Engine = {
   name: 'ts',
   loadModel: predictorOf,
   compressFrame(model: EngineModel, content: Uint8Array, opts: FrameOptions): Uint8Array {
-    return compressFrame(model as TsEngineModel, content, opts.laneSize);
+    return compressFrame(model as TsEngineModel, content, opts.laneSize, opts.mix);
   },
   decompressFrame(model: EngineModel | null, frame: Uint8Array): Uint8Array {
     return decompressFrame(model as TsEngineModel | null, frame);
@@ -30,8 +30,8 @@ export const tsEngine: Engine = {
   compressFrameAsync(model: EngineModel, content: Uint8Array, opts: FrameOptions): Promise<Uint8Array> {
     const m = model as TsEngineModel;
     return runInWorker(
-      { op: 'compress', model: m.bytes, data: content, laneSize: opts.laneSize },
-      () => compressFrame(m, content, opts.laneSize),
+      { op: 'compress', model: m.bytes, data: content, laneSize: opts.laneSize, mix: opts.mix },
+      () => compressFrame(m, content, opts.laneSize, opts.mix),
       opts.signal,
     );
   },

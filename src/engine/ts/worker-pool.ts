@@ -15,12 +15,15 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ErrorCodes, NncError, abortError, type ErrorCode } from '../../errors.js';
+import type { MixParams } from '../../format/mix-params.js';
 
 export interface Job {
   op: 'compress' | 'decompress';
   model: Uint8Array | null;
   data: Uint8Array;
   laneSize: number;
+  /** compress: method 2's parameter block (absent: method 1). */
+  mix?: MixParams;
 }
 
 interface Slot {

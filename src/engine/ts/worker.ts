@@ -1,6 +1,7 @@
 /** Worker-thread side of ./worker-pool.ts. */
 import { parentPort } from 'node:worker_threads';
 import { NncError } from '../../errors.js';
+import type { MixParams } from '../../format/mix-params.js';
 import { parseModel } from '../../format/model-file.js';
 import { compressFrame, decompressFrame, type TsModel } from './frame-codec.js';
 import { Predictor } from './predictor.js';
@@ -19,10 +20,10 @@ function model(bytes: Uint8Array | null): TsModel | null {
   return m;
 }
 
-parentPort!.on('message', (msg: { id: number; op: string; model: Uint8Array | null; data: Uint8Array; laneSize: number }) => {
+parentPort!.on('message', (msg: { id: number; op: string; model: Uint8Array | null; data: Uint8Array; laneSize: number; mix?: MixParams }) => {
   try {
     const m = model(msg.model);
-    const out = msg.op === 'compress' ? compressFrame(m!, msg.data, msg.laneSize) : decompressFrame(m, msg.data);
+    const out = msg.op === 'compress' ? compressFrame(m!, msg.data, msg.laneSize, msg.mix) : decompressFrame(m, msg.data);
     parentPort!.postMessage({ id: msg.id, out }, [out.buffer as ArrayBuffer]);
   } catch (e) {
     const err = e as NncError;
