@@ -8,7 +8,8 @@ import { ArchiveTally, walkArchive } from './format/archive.js';
 import { InOrder, framesInFlight } from './in-flight.js';
 import type { FrameHeader } from './format/frame.js';
 import {
-  type CodecOptions, type CompressOptions, type Resolved, explainChecksum, modelForFrame, modelOf, resolveOptions, throwIfAborted, toBytes,
+  type CodecOptions, type CompressOptions, type Resolved, explainChecksum, frameOptions, modelForFrame, modelOf, resolveOptions, throwIfAborted,
+  toBytes,
 } from './options.js';
 
 function frames(input: Uint8Array, frameSize: number): Uint8Array[] {
@@ -68,7 +69,7 @@ export function compressSync(input: Uint8Array | ArrayBuffer | string, opts?: Co
   const data = toBytes(input);
   const r = resolveOptions(opts);
   const m = modelOf(r).for(r.engine);
-  return archiveOf(frames(data, r.frameSize).map((f) => r.engine.compressFrame(m, f, r)));
+  return archiveOf(frames(data, r.frameSize).map((f) => r.engine.compressFrame(m, f, frameOptions(r, f.length))));
 }
 
 export function decompressSync(input: Uint8Array | ArrayBuffer, opts?: CodecOptions): Buffer {
@@ -77,7 +78,7 @@ export function decompressSync(input: Uint8Array | ArrayBuffer, opts?: CodecOpti
   const out: Uint8Array[] = [];
   for (const f of framesToDecode(data, r)) {
     try {
-      out.push(r.engine.decompressFrame(modelForFrame(r, f.header), f.bytes, r));
+      out.push(r.engine.decompressFrame(modelForFrame(r, f), f.bytes, r));
     } catch (e) {
       throw atFrame(e, f);
     }
@@ -107,7 +108,7 @@ export async function compress(input: Uint8Array | ArrayBuffer | string, opts?: 
     for (const f of frames(data, r.frameSize)) {
       if (q.full) out.push(await q.next());
       // The window's signal: the caller's abort, or another frame's failure, stops this job.
-      q.start(r.engine.compressFrameAsync(m, f, { laneSize: r.laneSize, threads: r.threads, signal: q.signal }));
+      q.start(r.engine.compressFrameAsync(m, f, frameOptions(r, f.length, q.signal)));
     }
     while (q.size > 0) out.push(await q.next());
     q.close();
@@ -132,7 +133,7 @@ export async function decompress(input: Uint8Array | ArrayBuffer, opts?: CodecOp
       try {
         next = walk.next();
         if (next.done) break;
-        model = modelForFrame(r, next.value.header);
+        model = modelForFrame(r, next.value);
       } catch (e) {
         // Damage found reading ahead: frames before it fail first, if they do.
         return await q.fail(e);

@@ -22,3 +22,4 @@ export { NncError, ErrorCodes, isNncError, type ErrorCode } from './errors.js';
 export type { CodecOptions, CompressOptions } from './options.js';
 export type { EngineName } from './engine/types.js';
 export { DEFAULT_FRAME_SIZE, DEFAULT_LANE_SIZE } from './format/frame.js';
+export { DEFAULT_LEVEL, MIN_LEVEL, MAX_LEVEL, type ExpertName } from './format/mix-params.js';

@@ -4,8 +4,13 @@ import { availableParallelism } from 'node:os';
 import { delimiter } from 'node:path';
 import { ErrorCodes, NncError, abortError, invalidArg } from './errors.js';
 import { selectEngine } from './engine/select.js';
-import type { Engine, EngineModel, EngineName } from './engine/types.js';
-import { DEFAULT_FRAME_SIZE, DEFAULT_LANE_SIZE, MAX_FRAME_CONTENT, MAX_LANE_SIZE, METHOD_STORED } from './format/frame.js';
+import type { Engine, EngineModel, EngineName, FrameOptions } from './engine/types.js';
+import {
+  DEFAULT_FRAME_SIZE, DEFAULT_LANE_SIZE, FRAME_HEADER_SIZE, type FrameHeader, MAX_FRAME_CONTENT, MAX_LANE_SIZE, METHOD_MIXED, METHOD_STORED,
+} from './format/frame.js';
+import {
+  DEFAULT_LEVEL, EXPERT_BITS, MAX_LEVEL, MIN_LEVEL, MIX_PARAMS_SIZE, type MixParams, levelParams, mixLaneSize, parseMixParams,
+} from './format/mix-params.js';
 import { Model, defaultModelPath, resolveModel } from './model/model.js';
 import { findModelById, modelSearchPath } from './model/search.js';
 
@@ -28,7 +33,18 @@ export interface CodecOptions {
 }
 
 export interface CompressOptions extends CodecOptions {
-  /** Bytes per rANS lane (default 65536). Smaller lanes: more parallelism, slightly larger output. */
+  /**
+   * 1 (the network alone, fastest) to 9 (every context-mixing expert, the
+   * largest tables: best ratio, most time and memory); default 6. Levels 2..9
+   * write method-2 frames (docs/FORMAT.md section 5). Decompression ignores
+   * it: every archive says how it was made.
+   */
+  level?: number;
+  /**
+   * Bytes per independently coded lane. Default: 65536 at level 1; at levels
+   * 2..9, half the frame's content and at least 1 MiB (the adaptive stage
+   * learns within its lane only). Smaller lanes: more parallelism, larger output.
+   */
   laneSize?: number;
   /** Content bytes per frame (default 4 MiB): the unit of streaming and of memory. */
   frameSize?: number;
@@ -37,7 +53,11 @@ export interface CompressOptions extends CodecOptions {
 export interface Resolved {
   engine: Engine;
   threads: number;
-  laneSize: number;
+  level: number;
+  /** Method 2's parameter block for `level`; undefined at level 1 (method 1). */
+  mix?: MixParams;
+  /** The laneSize option; undefined: chosen per frame by the level (frameOptions). */
+  laneSize?: number;
   frameSize: number;
   signal?: AbortSignal;
   maxOutputLength: number;
@@ -52,12 +72,12 @@ export interface Resolved {
 /**
  * Every option any call accepts (a Record, so adding an option to the
  * interfaces without listing it here fails to compile): anything else is a
- * typo or a node:zlib habit (`level`), refused rather than silently ignored.
+ * typo or a node:zlib habit (`windowBits`, `strategy`), refused rather than silently ignored.
  * Decompression calls take the compression options too, as node:zlib does,
  * so one options object can serve both directions.
  */
 const KNOWN: Record<keyof CompressOptions, true> = {
-  model: true, engine: true, threads: true, signal: true, maxOutputLength: true, modelPath: true, laneSize: true, frameSize: true,
+  model: true, engine: true, threads: true, signal: true, maxOutputLength: true, modelPath: true, level: true, laneSize: true, frameSize: true,
 };
 const KNOWN_OPTIONS = Object.keys(KNOWN);
 
@@ -78,16 +98,32 @@ export function resolveOptions(o: CompressOptions | undefined): Resolved {
     }
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArg('signal', 'an AbortSignal', o.signal);
+  // Checked in both directions, as node:zlib checks its level when decompressing too.
+  const level = int('level', o.level, MIN_LEVEL, MAX_LEVEL, DEFAULT_LEVEL);
   return {
     engine: selectEngine(o.engine),
     threads: int('threads', o.threads, 1, 1024, availableParallelism()),
-    laneSize: int('laneSize', o.laneSize, 1, MAX_LANE_SIZE, DEFAULT_LANE_SIZE),
+    level,
+    mix: levelParams(level) ?? undefined,
+    laneSize: o.laneSize === undefined ? undefined : int('laneSize', o.laneSize, 1, MAX_LANE_SIZE, DEFAULT_LANE_SIZE),
     frameSize: int('frameSize', o.frameSize, 1, MAX_FRAME_CONTENT, DEFAULT_FRAME_SIZE),
     signal: o.signal,
     maxOutputLength: int('maxOutputLength', o.maxOutputLength, 1, MAX_LENGTH, MAX_LENGTH),
     modelOpt: o.model,
     modelPath: modelSearchPath(o.modelPath),
   };
+}
+
+/**
+ * What the engine is told for one frame of `contentSize` bytes: the level's
+ * method and parameter block, and the lane size (the option's, else the
+ * level's). Method 2's writer lanes are half the frame (two cores share it),
+ * at least 1 MiB, and at most the format's 2^24: a frame of up to 2^26
+ * bytes (frameSize) would otherwise ask for lanes the format refuses.
+ */
+export function frameOptions(r: Resolved, contentSize: number, signal = r.signal): FrameOptions {
+  const laneSize = r.laneSize ?? (r.mix ? Math.min(MAX_LANE_SIZE, mixLaneSize(contentSize)) : DEFAULT_LANE_SIZE);
+  return r.mix ? { laneSize, mix: r.mix, threads: r.threads, signal } : { laneSize, threads: r.threads, signal };
 }
 
 /** The model, loaded on first need (stored-only archives never need one). */
@@ -97,14 +133,29 @@ export function modelOf(r: Resolved): Model {
 }
 
 /**
- * The model that decodes a frame whose header `h` names a model ID, or null
- * for a stored frame (which needs none). One place for this decision, so the
+ * Whether decoding a frame needs its model: not for a stored frame, nor for a
+ * method-2 frame whose parameter block leaves the network out (FORMAT.md
+ * 5.1: its model ID is informational then). `frame` holds at least the
+ * header and the parameter block; `at` is its archive offset, for messages
+ * (a damaged block is reported here, as the engine would).
+ */
+export function frameNeedsModel(h: Pick<FrameHeader, 'method'>, frame: Uint8Array, at: number): boolean {
+  if (h.method === METHOD_STORED) return false;
+  if (h.method !== METHOD_MIXED) return true;
+  const block = frame.subarray(FRAME_HEADER_SIZE, FRAME_HEADER_SIZE + MIX_PARAMS_SIZE);
+  return (parseMixParams(block, at).mask & EXPERT_BITS.net) !== 0;
+}
+
+/**
+ * The model that decodes frame `f` (its header names a model ID), or null
+ * when it needs none (frameNeedsModel). One place for this decision, so the
  * Buffer APIs and the streams agree: the given (or bundled) model if its ID
  * is the frame's, else a model with that ID from the search path, else
  * ERR_NNC_MODEL_MISMATCH saying how to supply it.
  */
-export function modelForFrame(r: Resolved, h: { method: number; modelId: string }): EngineModel | null {
-  if (h.method === METHOD_STORED) return null;
+export function modelForFrame(r: Resolved, f: { header: FrameHeader; bytes: Uint8Array; at: number }): EngineModel | null {
+  const h = f.header;
+  if (!frameNeedsModel(h, f.bytes, f.at)) return null;
   const given = modelOf(r);
   if (given.id === h.modelId) return given.for(r.engine);
   r.found ??= new Map();

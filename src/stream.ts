@@ -16,7 +16,7 @@ import { abortError } from './errors.js';
 import { type ArchiveItem, ArchiveReader, ArchiveTally } from './format/archive.js';
 import { InOrder, framesInFlight } from './in-flight.js';
 import {
-  type CodecOptions, type CompressOptions, type Resolved, modelForFrame, modelOf, resolveOptions, throwIfAborted,
+  type CodecOptions, type CompressOptions, type Resolved, frameOptions, modelForFrame, modelOf, resolveOptions, throwIfAborted,
 } from './options.js';
 
 /**
@@ -195,7 +195,7 @@ export function createCompressStream(opts?: CompressOptions): Transform {
 
   const emit = async (io: StreamIo, content: Uint8Array): Promise<void> => {
     started++;
-    await io.pump.add(r.engine.compressFrameAsync(model, content, { laneSize: r.laneSize, threads: r.threads, signal: io.pump.signal }));
+    await io.pump.add(r.engine.compressFrameAsync(model, content, frameOptions(r, content.length, io.pump.signal)));
   };
 
   return cancellable(
@@ -298,7 +298,7 @@ export function createDecompressStream(opts?: CodecOptions): Transform {
         const bytes = head(n);
         reader.frameDone(bytes);
         pending = undefined;
-        const model = await inOrder(io, () => modelForFrame(r, header));
+        const model = await inOrder(io, () => modelForFrame(r, { header, bytes, at }));
         // The job holds `bytes` (our own copy of the input) until it is done.
         const job = r.engine.decompressFrameAsync(model, bytes, { threads: r.threads, signal: io.pump.signal });
         consume(n);

@@ -33,8 +33,11 @@ export async function main(): Promise<number> {
   void none;
   nnc.createCompressStream().pipe(nnc.createDecompressStream());
   const e = new NncError('ERR_NNC_CORRUPT', 'x');
-  // @ts-expect-error: an option nnc does not know
-  await compress('x', { level: 9 });
+  // @ts-expect-error: an option nnc does not know (a node:zlib habit)
+  await compress('x', { windowBits: 15 });
+  await compress('x', { level: 9, laneSize: 1 << 20 });
+  const level: number = nnc.inspect(packed).frames[0].level ?? nnc.DEFAULT_LEVEL;
+  void level;
   return packed.length + back.byteLength + e.code.length + nnc.loadModel(nnc.defaultModelPath()).id.length;
 }
 `;
