@@ -259,11 +259,11 @@ describe('nnc', () => {
       const l = nnc(['-l', 'f.txt.nnc'], { cwd: dir });
       expect(l.code).toBe(0);
       const lines = l.stdout.toString().trim().split('\n');
-      expect(lines[0]).toMatch(/compressed\s+uncompressed\s+ratio\s+bits\/byte\s+model\s+frames\s+name/);
+      expect(lines[0]).toMatch(/compressed\s+uncompressed\s+ratio\s+bits\/byte\s+method\s+level\s+model\s+frames\s+name/);
       const cols = lines[1].trim().split(/\s+/);
       expect(cols[0]).toBe(String(size));
       expect(cols[1]).toBe(String(data.length));
-      expect(cols[4]).toBe(id);
+      expect(cols[6]).toBe(id);
       expect(cols[cols.length - 1]).toBe('f.txt.nnc');
     },
     TIMEOUT,

@@ -3,13 +3,15 @@
  * prune and eval give their own table to parseOptions), gzip/zstd style:
  * options and file names may be mixed, short flags combine (`-dc`, `-kf`), a
  * short option's value may be attached or separate (`-T4`, `-T 4`), long
- * options take `--x=v` or `--x v`, and `--` ends the options. Written by hand
+ * options take `--x=v` or `--x v`, and `--` ends the options. Levels are
+ * digits, one flag each as in gzip (`-9`, `-9c`; in `-19` the last wins). Written by hand
  * because node:util parseArgs does not accept `-T4` for a value option
  * combined after flags (`-dT4`).
  */
 
 import { delimiter } from 'node:path';
 import { engineChoices, isEngineName } from '../engine/registry.js';
+import { MAX_LEVEL, MIN_LEVEL } from '../format/mix-params.js';
 import type { EngineChoice } from '../engine/select.js';
 
 export type Mode = 'compress' | 'decompress' | 'test' | 'list';
@@ -27,6 +29,8 @@ export interface CliOptions {
   modelPath?: string;
   threads?: number;
   engine?: Engine;
+  /** -1 … -9, --fast, --best, --level N: the compression level (the library's default when absent). */
+  level?: number;
   laneSize?: number;
   frameSize?: number;
   /** 0 = quiet (no warnings), 1 = normal, 2+ = verbose. */
@@ -45,7 +49,8 @@ export class UsageError extends Error {
 
 /** One option of a command's table. */
 export interface OptionSpec<O> {
-  long: string;
+  /** Absent for a short-only option (the level digits). */
+  long?: string;
   short?: string;
   /** Present when the option takes a value; `name` is how it was written (`-T`, `--threads`), for messages. */
   value?: (o: O, value: string, name: string) => void;
@@ -85,7 +90,18 @@ const SPECS: OptionSpec<CliOptions>[] = [
   engineOption(),
   { long: 'lane-size', value: (o, v, n) => (o.laneSize = parseSize(v, n)) },
   { long: 'frame-size', value: (o, v, n) => (o.frameSize = parseSize(v, n)) },
+  { long: 'level', value: (o, v, n) => (o.level = parseLevel(v, n)) },
+  { long: 'fast', flag: (o) => (o.level = MIN_LEVEL) },
+  { long: 'best', flag: (o) => (o.level = MAX_LEVEL) },
+  ...Array.from({ length: MAX_LEVEL }, (_, i): OptionSpec<CliOptions> => ({ short: String(i + 1), flag: (o) => (o.level = i + 1) })),
 ];
+
+function parseLevel(v: string, name: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < MIN_LEVEL || Number(v) > MAX_LEVEL) {
+    throw new UsageError(`${name} expects a level from ${MIN_LEVEL} to ${MAX_LEVEL} (nnc --help lists them), not ${JSON.stringify(v)}`);
+  }
+  return Number(v);
+}
 
 /** An integer ≥ min, decimal. `-T 0` means "one per CPU", like zstd. */
 function parseCount(v: string, name: string, min: number): number {
@@ -127,7 +143,7 @@ export function parseOptions<O>(
   unknown: (name: string) => string = (name) => `unknown option ${name}`,
 ): O {
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
-  const byLong = new Map(specs.map((s) => [s.long, s]));
+  const byLong = new Map(specs.filter((s) => s.long).map((s) => [s.long!, s]));
   let i = 0;
   const next = (name: string): string => {
     if (i >= args.length) throw new UsageError(`option ${name} requires a value`);

@@ -28,6 +28,7 @@ export interface LibOptions {
   modelPath?: string;
   engine?: EngineChoice;
   threads?: number;
+  level?: number;
   laneSize?: number;
   frameSize?: number;
 }

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createCompressStream, createDecompressStream, defaultModelPath, loadModel } from '../index.js';
+import { DEFAULT_LEVEL, createCompressStream, createDecompressStream, defaultModelPath, loadModel } from '../index.js';
 import { Context, displayName } from './context.js';
 import { SYSTEM_MESSAGES, formatBpb, formatRatio } from './text.js';
 import { admitInput, openInput, unchangedSince, type InputRules } from './input.js';
@@ -122,6 +122,7 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
       `${name}: ${raw} -> ${packed} bytes, ratio ${formatRatio(raw, packed)}, ${formatBpb(raw, packed)} bits/byte, ` +
         `${secs.toFixed(3)} s, ${(raw / 1e6 / Math.max(secs, 1e-9)).toFixed(2)} MB/s` +
         `, engine ${ctx.engine}` +
+        (job.decompress ? '' : `, level ${ctx.lib.level ?? DEFAULT_LEVEL}`) +
         (toStdout ? '' : ` -> ${job.output}`),
     );
   }

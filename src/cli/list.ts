@@ -1,19 +1,21 @@
 /**
  * -l / --list: one row per archive from its frame headers alone (nothing is
- * decoded, no model is needed): sizes, ratio, bits per byte, model, frames.
+ * decoded, no model is needed): sizes, ratio, bits per byte, method, level,
+ * model, frames. A mixed frame's level and experts are in its parameter
+ * block, the payload's first 8 bytes: those are read too, no more.
  */
 import * as fs from 'node:fs';
 import { ArchiveReader, END_RECORD_SIZE } from '../format/archive.js';
-import { FRAME_TRAILER_SIZE, storedChecksum } from '../format/frame.js';
-import { frameInfo } from '../inspect.js';
+import { FRAME_TRAILER_SIZE, type FrameHeader, storedChecksum } from '../format/frame.js';
+import { type FrameInfo, frameInfo, infoBytes } from '../inspect.js';
 import { inspect } from '../index.js';
 import { Context, displayName } from './context.js';
 import { formatBpb, formatRatio, table } from './text.js';
 import { admitInput, openInput, type InputRules } from './input.js';
 import { leftoverTempHint } from './tempfile.js';
 
-const HEADER = ['compressed', 'uncompressed', 'ratio', 'bits/byte', 'model', 'frames', 'name'];
-const RIGHT = [true, true, true, true, false, true, false];
+const HEADER = ['compressed', 'uncompressed', 'ratio', 'bits/byte', 'method', 'level', 'model', 'frames', 'name'];
+const RIGHT = [true, true, true, true, false, false, false, true, false];
 
 type Summary = ReturnType<typeof inspect>;
 
@@ -28,15 +30,25 @@ async function inspectStream(stream: AsyncIterable<unknown>): Promise<Summary> {
   const frames: Summary['frames'] = [];
   let contentSize = 0;
   let compressedSize = 0;
+  let last: FrameHeader | undefined; // the last frame's header
   let head = Buffer.alloc(0); // the next item's bytes so far (a frame header or an end record)
   let skip = 0; // bytes of the current frame still to come after its header
   let tail = Buffer.alloc(0); // the last bytes of the current frame seen so far (its checksum at the end)
+  // The current frame while its parameter block (infoBytes) is still arriving.
+  let open: { header: FrameHeader; at: number; block: Buffer; want: number } | undefined;
   for await (const c of stream) {
     let chunk = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
     compressedSize += chunk.length;
     while (chunk.length > 0) {
       if (skip > 0) {
         const n = Math.min(skip, chunk.length);
+        if (open) {
+          open.block = Buffer.concat([open.block, chunk.subarray(0, Math.min(n, open.want - open.block.length))]);
+          if (open.block.length === open.want) {
+            frames.push(frameInfo(open.header, open.block, open.at));
+            open = undefined;
+          }
+        }
         tail = Buffer.concat([tail, chunk.subarray(0, n)]);
         tail = tail.subarray(Math.max(0, tail.length - FRAME_TRAILER_SIZE));
         skip -= n;
@@ -56,15 +68,18 @@ async function inspectStream(stream: AsyncIterable<unknown>): Promise<Summary> {
       const item = reader.item(head);
       head = Buffer.alloc(0);
       if (item.kind === 'frame') {
-        frames.push(frameInfo(item.header));
+        const want = infoBytes(item.header);
+        if (want > 0) open = { header: item.header, at: item.at, block: Buffer.alloc(0), want };
+        else frames.push(frameInfo(item.header));
         contentSize += item.header.contentSize;
         skip = item.size - need;
+        last = item.header;
         tail = Buffer.alloc(0);
       }
     }
   }
   // A frame cut short: its size less what did not come is what is there.
-  reader.finish(head, skip > 0 ? frames[frames.length - 1].frameSize - skip : head.length);
+  reader.finish(head, skip > 0 && last ? last.frameSize - skip : head.length);
   return { frames, contentSize, compressedSize };
 }
 
@@ -110,8 +125,9 @@ async function inspectFile(file: string): Promise<Summary> {
       const item = reader.item(head);
       if (item.kind === 'end') continue;
       if (size - pos < item.size) break;
+      const block = await read(pos + need, infoBytes(item.header));
       reader.frameChecksum(storedChecksum(await read(pos + item.size - FRAME_TRAILER_SIZE, FRAME_TRAILER_SIZE)));
-      frames.push(frameInfo(item.header));
+      frames.push(frameInfo(item.header, block, pos));
       contentSize += item.header.contentSize;
     }
     reader.finish(await read(reader.offset, Math.min(size - reader.offset, END_RECORD_SIZE)), size - reader.offset);
@@ -121,11 +137,40 @@ async function inspectFile(file: string): Promise<Summary> {
   }
 }
 
-/** The model(s) an archive needs: the neural frames' model IDs, or (all stored) the informational one. */
-function modelColumn(frames: { method: string; modelId: string }[]): string {
-  const neural = new Set(frames.filter((f) => f.method === 'neural').map((f) => f.modelId));
-  if (neural.size > 0) return [...neural].join(',');
+/** The model(s) an archive needs: the model IDs of the frames that need one, or (none does) the informational one. */
+function modelColumn(frames: FrameInfo[]): string {
+  const needed = new Set(frames.filter((f) => f.needsModel).map((f) => f.modelId));
+  if (needed.size > 0) return [...needed].join(',');
   return frames.length > 0 ? frames[0].modelId : '-';
+}
+
+/** The distinct values of `of` over the frames, in order of first appearance. */
+const distinct = <T>(frames: FrameInfo[], of: (f: FrameInfo) => T | null): T[] =>
+  [...new Set(frames.map(of).filter((v): v is T => v !== null))];
+
+/** The archive's method(s): one name, or several joined by '+' (e.g. mixed+stored: frames that did not shrink were stored). */
+const methodColumn = (frames: FrameInfo[]): string => distinct(frames, (f) => f.method).join('+') || '-';
+
+/**
+ * The level(s) that wrote the coded frames (a stored frame has none): '6',
+ * or '1,6' for an archive of both; '-' when all are stored, '?' for a mixed
+ * frame whose writer named no level.
+ */
+const levelColumn = (frames: FrameInfo[]): string => distinct(frames, (f) => (f.level === 0 ? '?' : f.level)).join(',') || '-';
+
+/** One frame for -l -v. */
+function frameLine(f: FrameInfo, i: number): string {
+  const how =
+    f.method === 'stored'
+      ? 'stored'
+      : f.method === 'neural'
+        ? `neural (method 1), level 1, ${f.lanes} lane${f.lanes === 1 ? '' : 's'}`
+        : `mixed (method 2), level ${f.level || '? (none named)'}, ${f.lanes} lane${f.lanes === 1 ? '' : 's'}, ` +
+          `experts ${f.experts!.join(',') || '(none)'}, tables HB ${f.tables!.hb} MB ${f.tables!.mb} A2B ${f.tables!.a2b}`;
+  return (
+    `  frame ${i}: ${how}, content ${f.contentSize}, payload ${f.payloadSize}, frame ${f.frameSize}, ` +
+    `lane size ${f.laneSize}, model ${f.modelId}${f.needsModel || f.method === 'stored' ? '' : ' (not needed)'}`
+  );
 }
 
 export async function listArchives(ctx: Context, inputs: string[]): Promise<void> {
@@ -148,19 +193,17 @@ export async function listArchives(ctx: Context, inputs: string[]): Promise<void
         input === '-' ? await inspectStream(ctx.io.stdin) : st!.isFile() ? await inspectFile(input) : await inspectSpecial(input, rules);
       const c = info.compressedSize;
       const u = info.contentSize;
-      rows.push([String(c), String(u), formatRatio(u, c), formatBpb(u, c), modelColumn(info.frames), String(info.frames.length), name]);
+      rows.push([
+        String(c), String(u), formatRatio(u, c), formatBpb(u, c), methodColumn(info.frames), levelColumn(info.frames), modelColumn(info.frames),
+        String(info.frames.length), name,
+      ]);
       totalIn += u;
       totalOut += c;
       totalFrames += info.frames.length;
       listed++;
       if (ctx.opts.verbosity > 1) {
         details.push(`${name}:`);
-        info.frames.forEach((f, i) => {
-          details.push(
-            `  frame ${i}: ${f.method}, content ${f.contentSize}, payload ${f.payloadSize}, ` +
-              `frame ${f.frameSize}, lane size ${f.laneSize}, model ${f.modelId}`,
-          );
-        });
+        info.frames.forEach((f, i) => details.push(frameLine(f, i)));
       }
     } catch (e) {
       ctx.error(name, e);
@@ -168,7 +211,7 @@ export async function listArchives(ctx: Context, inputs: string[]): Promise<void
   }
   if (listed === 0) return;
   if (listed > 1) {
-    rows.push([String(totalOut), String(totalIn), formatRatio(totalIn, totalOut), formatBpb(totalIn, totalOut), '', String(totalFrames), `(${listed} files)`]);
+    rows.push([String(totalOut), String(totalIn), formatRatio(totalIn, totalOut), formatBpb(totalIn, totalOut), '', '', '', String(totalFrames), `(${listed} files)`]);
   }
   ctx.io.stdout.write(table(rows, RIGHT) + '\n');
   if (details.length > 0) ctx.io.stdout.write(details.join('\n') + '\n');

@@ -1,7 +1,7 @@
 /**
  * `nnc`: the command-line front end, following gzip/zstd conventions.
  *
- *   nnc [compress|decompress] [-d] [-k | --rm] [-c] [-o FILE] [-f] [-m MODEL] [-T N] [-v | -q] [FILE...]
+ *   nnc [compress|decompress] [-d] [-1 … -9] [-k | --rm] [-c] [-o FILE] [-f] [-m MODEL] [-T N] [-v | -q] [FILE...]
  *   nnc model info [MODEL]
  *
  * `main(args, io)` takes the arguments without the node and script paths and
@@ -45,7 +45,8 @@ Operation:
   -z, --compress        compress (the default; also: nnc compress ...)
   -d, --decompress      decompress (also: nnc decompress ...)
   -t, --test            decode archives and verify their checksums
-  -l, --list            list sizes, ratio, bits per byte, model and frames
+  -l, --list            list sizes, ratio, bits per byte, method, level, model
+                        and frames (-lv: each frame's method, level, experts, lanes)
 
 Output:
   -c, --stdout          write to standard output
@@ -60,14 +61,32 @@ Output:
                         data to a terminal
 
 Codec:
+  -1 ... -9             compression level (default 6; the table below)
+      --fast, --best    level 1, level 9
+      --level N         level N (1 to 9)
   -m, --model MODEL     model file (.nncm); default: the bundled model
       --model-path DIRS   directories (':'-separated) searched for the model an
                         archive names, before those in NNC_MODEL_PATH
   -T, --threads N       worker threads (0: one per CPU)
       --engine E        auto (the first of these that loads) or one by name:
 ${ENGINES.map((e) => `${' '.repeat(26)}${e.name.padEnd(6)}${e.summary}`).join('\n')}
-      --lane-size N     bytes per independently coded lane (e.g. 64K)
+      --lane-size N     bytes per independently coded lane (e.g. 64K; default
+                        64K at level 1, half a frame and at least 1M above)
       --frame-size N    bytes of content per frame (e.g. 4M)
+
+Levels (memory is per lane; each thread codes one lane at a time):
+  -1  the network alone (method 1): fastest, 64K lanes
+  -2  the network + adaptive orders 1, 2, 4, match model, APMs (method 2), ~12 MiB
+  -3  orders 2, 4, 6 and words, match model, APMs, ~22 MiB
+  -4  -3 + sparse and record contexts (binaries, tables), ~37 MiB
+  -5  -4 + order 1 and a second mixer, ~37 MiB
+  -6  -5 + two-record contexts: the default, ~42 MiB
+  -7  every expert (orders 1 to 8, words, sparse, records), ~62 MiB
+  -8  every expert, larger tables, ~129 MiB
+  -9  every expert, the largest tables: best ratio, ~250 MiB
+Levels 2 to 9 mix the network with contexts learned from the data, in lanes of
+at least 1 MiB; higher ones are slower. Decompressing takes the time and memory
+of the level the archive was written with (nnc -l shows it).
 
 Messages:
   -v, --verbose         print engine, sizes, ratio and speed per file
@@ -230,6 +249,7 @@ function buildLibOptions(ctx: Context): boolean {
   const lib: LibOptions = ctx.lib;
   if (o.engine !== undefined) lib.engine = o.engine;
   if (o.threads !== undefined && o.threads > 0) lib.threads = o.threads; // -T0: the library's default, one per core
+  if (o.level !== undefined) lib.level = o.level;
   if (o.laneSize !== undefined) lib.laneSize = o.laneSize;
   if (o.frameSize !== undefined) lib.frameSize = o.frameSize;
   if (o.modelPath !== undefined) lib.modelPath = o.modelPath;
