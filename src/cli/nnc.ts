@@ -46,7 +46,7 @@ Operation:
   -d, --decompress      decompress (also: nnc decompress ...)
   -t, --test            decode archives and verify their checksums
   -l, --list            list sizes, ratio, bits per byte, method, level, model
-                        and frames (-lv: each frame's method, level, experts, lanes)
+                        and frames (-lv: each frame's level, experts, lanes)
 
 Output:
   -c, --stdout          write to standard output
@@ -76,7 +76,7 @@ ${ENGINES.map((e) => `${' '.repeat(26)}${e.name.padEnd(6)}${e.summary}`).join('\
 
 Levels (memory is per lane; each thread codes one lane at a time):
   -1  the network alone (method 1): fastest, 64K lanes
-  -2  the network + adaptive orders 1, 2, 4, match model, APMs (method 2), ~12 MiB
+  -2  network + adaptive orders 1, 2, 4, match model, APMs (method 2), ~12 MiB
   -3  orders 2, 4, 6 and words, match model, APMs, ~22 MiB
   -4  -3 + sparse and record contexts (binaries, tables), ~37 MiB
   -5  -4 + order 1 and a second mixer, ~37 MiB
