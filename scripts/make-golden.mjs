@@ -3,6 +3,9 @@
  * Writes the golden files under test/fixtures/golden: a model, archives of
  * several shapes made by the reference engine, their contents, and bad
  * archives with the error code each must produce (bad/manifest.json).
+ * The mixed-* archives are frame method 2 (FORMAT.md section 5), written
+ * by the ts engine's frame coder with a level's parameter block, or with a
+ * block no level writes (`mix` in their .json); the others are level 1.
  * Run once; the files are checked in and every engine must keep reading them
  * (and writing the same bytes): they pin format version 2 (frames closed by
  * an end record). The version-1 golden files (test/fixtures/golden/v1/, from
@@ -18,6 +21,9 @@ import { dist as req, root, support } from './built.mjs';
 const { randomModel } = await support('test/support/random.js');
 const { serializeModel } = await req('format/model-file.js');
 const { xxh64 } = await req('xxhash64.js');
+const { tsEngine } = await req('engine/ts/index.js');
+const { ArchiveTally } = await req('format/archive.js');
+const { EXPERT_BITS, levelParams } = await req('format/mix-params.js');
 const { sampleFromModel } = await support('test/support/sample.js');
 const nnc = await req('index.js');
 
@@ -38,15 +44,53 @@ const cases = {
   'multi-frame': { data: sampleFromModel(tensors, 2500, 3, 300), laneSize: 300, frameSize: 1000 },
 };
 for (const [name, c] of Object.entries(cases)) {
-  const archive = nnc.compressSync(c.data, { model, engine: 'ts', laneSize: c.laneSize, frameSize: c.frameSize });
+  const archive = nnc.compressSync(c.data, { model, engine: 'ts', level: 1, laneSize: c.laneSize, frameSize: c.frameSize });
   writeFileSync(join(dir, `${name}.bin`), c.data);
   writeFileSync(join(dir, `${name}.nnc`), archive);
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ laneSize: c.laneSize, frameSize: c.frameSize ?? null }) + '\n');
 }
 
+// Method 2 (mixed): one frame each, several lanes, a few KB. Written by the
+// engine's frame coder and the archive's end record directly, so the .nnc
+// pins the ts engine's bytes; the golden test also re-encodes the level ones
+// through compressSync({ level }).
+/** Seeded word salad (the stage's word and order-n contexts have something to learn). */
+const textish = (n, seed) => {
+  const words = 'the of and to in a is that for it as was with be by on not this are or from at which lane frame model coder byte'.split(' ');
+  let x = seed >>> 0;
+  let s = '';
+  while (s.length < n) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    s += words[(x >>> 16) % words.length] + ((x >>> 8) % 9 === 0 ? '.\n' : ' ');
+  }
+  return Buffer.from(s.slice(0, n), 'latin1');
+};
+const level6NoNet = { ...levelParams(6), mask: levelParams(6).mask & ~EXPERT_BITS.net, level: 0 };
+const mixedCases = {
+  'mixed-level-2': { data: textish(3000, 1), laneSize: 1000, level: 2 },
+  // The model's own data, twice (the match model), with bytes outside the alphabet (escapes).
+  'mixed-level-6': { data: Buffer.concat([cases.escapes.data, sampleFromModel(tensors, 1500, 4), sampleFromModel(tensors, 1500, 4)]), laneSize: 1400, level: 6 },
+  // The network off: the model is not needed to decode (its ID is informational).
+  'mixed-no-network': { data: textish(2500, 2), laneSize: 1000, mix: level6NoNet },
+};
+const archiveOf = (frames) => {
+  const tally = new ArchiveTally();
+  for (const f of frames) tally.addFrame(f);
+  return Buffer.concat([...frames, tally.endRecord()]);
+};
+const tsModel = model.for(tsEngine);
+const mixedArchive = (c) => archiveOf([tsEngine.compressFrame(tsModel, c.data, { laneSize: c.laneSize, mix: c.mix ?? levelParams(c.level), threads: 1 })]);
+for (const [name, c] of Object.entries(mixedCases)) {
+  const archive = mixedArchive(c);
+  if (archive[5] !== 2 || archive.readUInt32LE(20) !== c.laneSize) throw new Error(`${name}: expected a method-2 frame`);
+  writeFileSync(join(dir, `${name}.bin`), c.data);
+  writeFileSync(join(dir, `${name}.nnc`), archive);
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ laneSize: c.laneSize, frameSize: null, ...(c.mix ? { mix: c.mix } : { level: c.level }) }) + '\n');
+}
+
 // Bad archives: one per class of damage, each with the code it must produce.
 // `base` is one neural frame and the end record; F is where the frame ends.
-const base = nnc.compressSync(cases['lanes-100'].data, { model, engine: 'ts', laneSize: 100 });
+const base = nnc.compressSync(cases['lanes-100'].data, { model, engine: 'ts', level: 1, laneSize: 100 });
 const END = 40;
 const F = base.length - END;
 // Edited bytes keep the original checksum: each file tests the check that should fire first.
@@ -64,9 +108,11 @@ if (multiFrames.length !== 3) throw new Error('multi-frame: expected 3 frames');
 /** The end record with `f` applied and its own check recomputed. */
 const resealEnd = (f) => { const e = Buffer.from(multiEnd); f(e); e.writeBigUInt64LE(xxh64(e.subarray(0, 32)), 32); return e; };
 const v1Frame = (() => { const b = Buffer.from(base.subarray(0, F)); b[4] = 1; return b; })();
-const storedBase = nnc.compressSync(cases.stored.data, { model, engine: 'ts' });
+const storedBase = nnc.compressSync(cases.stored.data, { model, engine: 'ts', level: 1 });
 /** A stored frame header claiming N = B = `claim`, followed by only `have` bytes. */
 const storedClaim = (claim, have) => { const s = Buffer.alloc(28 + have, 0x61); storedBase.copy(s, 0, 0, 28); s.writeUInt32LE(claim, 16); s.writeUInt32LE(claim, 24); return s; };
+const mixedBase = readFileSync(join(dir, 'mixed-level-2.nnc'));
+const editMixed = (f) => { const b = Buffer.from(mixedBase); f(b); return b; };
 const bad = {
   'bad-magic': [edit((b) => (b[1] = 0x4f)), 'ERR_NNC_CORRUPT'],
   'version-3': [edit((b) => (b[4] = 3)), 'ERR_NNC_UNSUPPORTED'],
@@ -86,7 +132,7 @@ const bad = {
   'header-only': [base.subarray(0, 28), 'ERR_NNC_TRUNCATED'],
   'trailing-garbage': [Buffer.concat([base, Buffer.from('garbage!')]), 'ERR_NNC_CORRUPT'],
   'trailing-partial-frame': [Buffer.concat([base, base.subarray(0, 10)]), 'ERR_NNC_TRUNCATED'],
-  'stored-size-mismatch': [(() => { const s = Buffer.from(nnc.compressSync(cases.stored.data, { model, engine: 'ts' })); s.writeUInt32LE(499, 16); return s; })(), 'ERR_NNC_CORRUPT'],
+  'stored-size-mismatch': [(() => { const s = Buffer.from(nnc.compressSync(cases.stored.data, { model, engine: 'ts', level: 1 })); s.writeUInt32LE(499, 16); return s; })(), 'ERR_NNC_CORRUPT'],
   empty: [Buffer.alloc(0), 'ERR_NNC_TRUNCATED'],
   // Hostile headers: huge claims are rejected (or found truncated) before
   // anything is allocated by them.
@@ -135,6 +181,15 @@ const bad = {
   'end-record-twice': [Buffer.concat([multi, multiEnd]), 'ERR_NNC_CORRUPT'],
   'legacy-frame-inside-archive': [Buffer.concat([multiFrames[0], v1Frame, multiEnd]), 'ERR_NNC_TRUNCATED'],
   'second-archive-cut': [Buffer.concat([base, multi.subarray(0, multi.length - END)]), 'ERR_NNC_TRUNCATED'],
+  // Method 2 (mixed-level-2's archive; its payload, at byte 28, opens with the parameter block).
+  'mixed-unknown-expert': [editMixed((b) => (b[28 + 2] |= 2)), 'ERR_NNC_UNSUPPORTED'], // mask bit 17
+  'mixed-hb-out-of-range': [editMixed((b) => (b[28 + 4] = 19)), 'ERR_NNC_CORRUPT'],
+  'mixed-size-for-expert-off': [editMixed((b) => (b[28 + 1] &= ~(EXPERT_BITS.match >> 8))), 'ERR_NNC_CORRUPT'], // MB without the match model
+  'mixed-level-byte-10': [editMixed((b) => (b[28 + 7] = 10)), 'ERR_NNC_CORRUPT'],
+  'mixed-lane-table-sum': [editMixed((b) => b.writeUInt32LE(b.readUInt32LE(36) + 1, 36)), 'ERR_NNC_CORRUPT'],
+  'mixed-other-model': [editMixed((b) => (b[8] ^= 0xff)), 'ERR_NNC_MODEL_MISMATCH'], // the network is on: its model is needed
+  'mixed-in-version-1-frame': [(() => { const b = Buffer.from(mixedBase.subarray(0, mixedBase.length - END)); b[4] = 1; return b; })(), 'ERR_NNC_UNSUPPORTED'],
+  'mixed-payload-bit-flip': [editMixed((b) => (b[b.length - END - 8 - 30] ^= 0x08)), 'ERR_NNC_CORRUPT'],
 };
 const manifest = {};
 for (const [name, [bytes, code]] of Object.entries(bad)) {
@@ -142,7 +197,13 @@ for (const [name, [bytes, code]] of Object.entries(bad)) {
   manifest[name] = code;
 }
 writeFileSync(join(dir, 'bad', 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-console.log(`model ${model.id}; wrote ${Object.keys(cases).length} golden and ${Object.keys(bad).length} bad archives to ${dir}`);
+// The method-2 bad archives fail as recorded in the engine that wrote them (a flipped bit's code is found by decoding).
+for (const name of Object.keys(bad).filter((n) => n.startsWith('mixed-'))) {
+  let code = 'OK';
+  try { nnc.decompressSync(bad[name][0], { model, engine: 'ts' }); } catch (e) { code = e.code; }
+  if (code !== bad[name][1]) throw new Error(`bad/${name}: ts engine says ${code}, expected ${bad[name][1]}`);
+}
+console.log(`model ${model.id}; wrote ${Object.keys(cases).length + Object.keys(mixedCases).length} golden and ${Object.keys(bad).length} bad archives to ${dir}`);
 
 // Bad models (bad-models/): one per class of damage or absurd dimension, each
 // with the code it must produce, from a small valid model. Edits of the

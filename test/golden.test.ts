@@ -6,6 +6,8 @@
  * Golden bad archives must fail with the named code, through every API (sync,
  * async, stream in small chunks); golden bad models likewise, in the
  * TypeScript loader and in every engine's.
+ * The mixed-* archives are frame method 2 (FORMAT.md section 5), written by
+ * the ts engine: every engine decodes them and writes the same frames.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,9 @@ import {
   compressSync, createDecompressStream, decompress, decompressSync, loadModel,
 } from '../src/index.js';
 import { selectEngine } from '../src/engine/select.js';
+import { END_RECORD_SIZE } from '../src/format/archive.js';
+import { METHOD_MIXED } from '../src/format/frame.js';
+import type { MixParams } from '../src/format/mix-params.js';
 import { describeEachEngine } from './support/engines.js';
 
 const dir = join(__dirname, 'fixtures', 'golden');
@@ -36,11 +41,29 @@ describeEachEngine('golden archives', (engine) => {
     const archive = readFileSync(join(dir, `${name}.nnc`));
     const content = readFileSync(join(dir, `${name}.bin`));
     // A golden without a level was written before levels existed: by level 1 (method 1).
-    const { laneSize, frameSize, level } = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+    const { laneSize, frameSize, level, mix } = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
     expect(decompressSync(archive, { model, engine }).equals(content)).toBe(true);
+    if (mix) {
+      // A parameter block no level writes (mixed-no-network): the engine writes the frame, the archive adds its end record.
+      const e = selectEngine(engine);
+      const frame = e.compressFrame(model.for(e), content, { laneSize, mix: mix as MixParams, threads: 1 });
+      expect(Buffer.from(frame).equals(archive.subarray(0, archive.length - END_RECORD_SIZE))).toBe(true);
+      return;
+    }
     expect(compressSync(content, { model, engine, laneSize, frameSize: frameSize ?? undefined, level: level ?? 1 }).equals(archive)).toBe(true);
   });
-  it.each(names)('v1/%s (legacy, no end record) still decodes', (name) => {
+  it('the mixed-* goldens are method-2 frames of several lanes, and without the network decode with any model', () => {
+    const mixed = names.filter((n) => n.startsWith('mixed-'));
+    expect(mixed.length).toBeGreaterThanOrEqual(3);
+    for (const name of mixed) {
+      const archive = readFileSync(join(dir, `${name}.nnc`));
+      expect([name, archive[5], archive.readUInt32LE(16) > 2 * archive.readUInt32LE(20)]).toEqual([name, METHOD_MIXED, true]);
+    }
+    const other = loadModel(readFileSync(join(dir, 'bad-models', 'base.nncm')));
+    const noNet = readFileSync(join(dir, 'mixed-no-network.nnc'));
+    expect(decompressSync(noNet, { model: other, engine }).equals(readFileSync(join(dir, 'mixed-no-network.bin')))).toBe(true);
+  });
+  it.each(namesIn(v1))('v1/%s (legacy, no end record) still decodes', (name) => {
     const archive = readFileSync(join(v1, `${name}.nnc`));
     expect(archive[4]).toBe(1);
     expect(decompressSync(archive, { model, engine }).equals(readFileSync(join(v1, `${name}.bin`)))).toBe(true);
