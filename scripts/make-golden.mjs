@@ -189,7 +189,9 @@ const bad = {
   'mixed-lane-table-sum': [editMixed((b) => b.writeUInt32LE(b.readUInt32LE(36) + 1, 36)), 'ERR_NNC_CORRUPT'],
   'mixed-other-model': [editMixed((b) => (b[8] ^= 0xff)), 'ERR_NNC_MODEL_MISMATCH'], // the network is on: its model is needed
   'mixed-in-version-1-frame': [(() => { const b = Buffer.from(mixedBase.subarray(0, mixedBase.length - END)); b[4] = 1; return b; })(), 'ERR_NNC_UNSUPPORTED'],
-  'mixed-payload-bit-flip': [editMixed((b) => (b[b.length - END - 8 - 30] ^= 0x08)), 'ERR_NNC_CORRUPT'],
+  // No flipped lane byte here: it would be found only after the stage's tables
+  // were allocated (a valid block's bound, FORMAT.md 5.9), which the hostile-memory
+  // test would count; test/ts-mixed.test.ts flips lane bytes.
 };
 const manifest = {};
 for (const [name, [bytes, code]] of Object.entries(bad)) {
@@ -197,7 +199,7 @@ for (const [name, [bytes, code]] of Object.entries(bad)) {
   manifest[name] = code;
 }
 writeFileSync(join(dir, 'bad', 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-// The method-2 bad archives fail as recorded in the engine that wrote them (a flipped bit's code is found by decoding).
+// The method-2 bad archives fail as recorded in the engine that wrote them.
 for (const name of Object.keys(bad).filter((n) => n.startsWith('mixed-'))) {
   let code = 'OK';
   try { nnc.decompressSync(bad[name][0], { model, engine: 'ts' }); } catch (e) { code = e.code; }
