@@ -14,6 +14,7 @@ import { ErrorCodes, NncError } from '../../errors.js';
 import { EXPERT_BITS, MIX_PARAMS_SIZE, type MixParams, parseMixParams, writeMixParams } from '../../format/mix-params.js';
 import { MixStage, mixConfigOf } from './mix/stage.js';
 import { NetworkBits } from './mix/network.js';
+import type { TokenContext } from './context.js';
 import type { Predictor } from './predictor.js';
 import { RansDecoder, RansEncoder } from './rans.js';
 
@@ -25,7 +26,7 @@ const f1Of = (p: number): number => p << 4;
 
 /** The per-lane network side: the method-1 predictor and its context, spread over bits. */
 class NetworkInput {
-  private readonly ctx;
+  private readonly ctx: TokenContext;
   private readonly f: Uint32Array;
   private readonly bits: NetworkBits;
 
@@ -144,8 +145,12 @@ export function mixParamsBlock(p: MixParams): Uint8Array {
   const block = writeMixParams(p);
   try {
     parseMixParams(block);
-  } catch (e) {
-    throw new NncError(ErrorCodes.INVALID_ARG, `invalid mix parameters: ${(e as Error).message}`);
+  } catch {
+    // The decoder's message speaks of a damaged archive; this is the caller's block.
+    throw new NncError(
+      ErrorCodes.INVALID_ARG,
+      `Expected a mix parameter block a decoder accepts (FORMAT.md 5.1: known expert bits, each size in range for an expert that is on and 0 for one that is off, level 0..9) but received ${JSON.stringify(p)}; levelParams(level) gives valid ones`,
+    );
   }
   return block;
 }
