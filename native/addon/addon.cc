@@ -122,7 +122,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
 }
 
 // The arguments of a frame call, sync or async, in order: compress (model,
-// content, laneSize, threads, simd) or decompress (model or null, frame,
+// content, laneSize, threads, simd, mix) or decompress (model or null, frame,
 // threads, simd); an async call's callback follows at `next`.
 struct FrameArgs {
   std::shared_ptr<const nnc::Model> model;  // null: decompress with no model
@@ -130,8 +130,24 @@ struct FrameArgs {
   uint32_t lane = 0;
   int threads = 0;
   nnc::Simd simd = nnc::Simd::Auto;
+  bool mixed = false;  // compress: method 2 with `mix`
+  nnc::MixParams mix;
   size_t next = 0;
 };
+
+// Compress's `mix`: undefined or null (method 1), or { mask, hb, mb, a2b,
+// level } (method 2's parameter block; compressFrame checks the combination).
+bool mixArg(const Napi::Value& v, nnc::MixParams* out) {
+  if (v.IsUndefined() || v.IsNull()) return false;
+  const Napi::Object o = nnc_addon::optionsArg(v, "mix");
+  nnc_addon::onlyKeys(o, "mix", {"mask", "hb", "mb", "a2b", "level"});
+  out->mask = static_cast<uint32_t>(intArg(o.Get("mask"), "mix.mask", 0, 0xFFFFFFFFll));
+  out->hb = static_cast<uint8_t>(intArg(o.Get("hb"), "mix.hb", 0, 255));
+  out->mb = static_cast<uint8_t>(intArg(o.Get("mb"), "mix.mb", 0, 255));
+  out->a2b = static_cast<uint8_t>(intArg(o.Get("a2b"), "mix.a2b", 0, 255));
+  out->level = static_cast<uint8_t>(intArg(o.Get("level"), "mix.level", 0, 255));
+  return true;
+}
 
 FrameArgs frameArgs(const Napi::CallbackInfo& info, bool compress) {
   FrameArgs a;
@@ -141,6 +157,7 @@ FrameArgs frameArgs(const Napi::CallbackInfo& info, bool compress) {
   if (compress) a.lane = static_cast<uint32_t>(intArg(info[i++], "laneSize", 1, nnc::kMaxLaneSize));
   a.threads = static_cast<int>(intArg(info[i++], "threads", 0, 1024));
   a.simd = simdArg(info[i++]);
+  if (compress) a.mixed = mixArg(info[i++], &a.mix);
   a.next = i;
   return a;
 }
@@ -148,7 +165,8 @@ FrameArgs frameArgs(const Napi::CallbackInfo& info, bool compress) {
 Napi::Value CompressFrame(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     const FrameArgs a = frameArgs(info, true);
-    return toBuffer(info.Env(), nnc::compressFrame(*a.model, a.bytes.data, a.bytes.len, a.lane, a.threads, a.simd));
+    return toBuffer(info.Env(), nnc::compressFrame(*a.model, a.bytes.data, a.bytes.len, a.lane, a.threads, a.simd,
+                                                   nullptr, a.mixed ? &a.mix : nullptr));
   });
 }
 
@@ -212,7 +230,7 @@ std::atomic<int64_t> gActiveJobs{0};
 class FrameJob : public nnc_addon::Job {
  public:
   FrameJob(Napi::Env env, Napi::Function cb, std::shared_ptr<const nnc::Model> model, Bytes bytes, bool compress,
-           uint32_t lane, int threads, nnc::Simd simd)
+           uint32_t lane, int threads, nnc::Simd simd, bool mixed, const nnc::MixParams& mix)
       : nnc_addon::Job(env, "nnc-native"),
         callback_(Napi::Persistent(cb)),
         model_(std::move(model)),
@@ -221,6 +239,8 @@ class FrameJob : public nnc_addon::Job {
         lane_(lane),
         threads_(threads),
         simd_(simd),
+        mixed_(mixed),
+        mix_(mix),
         cancel_(std::make_shared<nnc::CancelFlag>(false)) {
     ++gActiveJobs;
   }
@@ -230,7 +250,8 @@ class FrameJob : public nnc_addon::Job {
 
   void Execute() noexcept override {
     try {
-      out_ = compress_ ? nnc::compressFrame(*model_, input_.data(), input_.size(), lane_, threads_, simd_, cancel_.get())
+      out_ = compress_ ? nnc::compressFrame(*model_, input_.data(), input_.size(), lane_, threads_, simd_, cancel_.get(),
+                                            mixed_ ? &mix_ : nullptr)
                        : nnc::decompressFrame(model_.get(), input_.data(), input_.size(), threads_, simd_, cancel_.get());
     } catch (...) {
       failed_ = true;
@@ -268,6 +289,8 @@ class FrameJob : public nnc_addon::Job {
   uint32_t lane_;
   int threads_;
   nnc::Simd simd_;
+  bool mixed_;
+  nnc::MixParams mix_;
   std::shared_ptr<nnc::CancelFlag> cancel_;
   std::vector<uint8_t> out_;
   bool failed_ = false;
@@ -293,7 +316,8 @@ Napi::Value queueFrameJob(const Napi::CallbackInfo& info, bool compress) {
     Napi::Env env = info.Env();
     const FrameArgs a = frameArgs(info, compress);
     Napi::Function cb = callbackArg(info[a.next]);
-    return queueWithCancel(env, std::make_unique<FrameJob>(env, cb, a.model, a.bytes, compress, a.lane, a.threads, a.simd));
+    return queueWithCancel(env, std::make_unique<FrameJob>(env, cb, a.model, a.bytes, compress, a.lane, a.threads, a.simd,
+                                                                a.mixed, a.mix));
   });
 }
 

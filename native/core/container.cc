@@ -25,9 +25,10 @@ FrameHeader parseFrameHeader(const uint8_t* frame, size_t len, bool requireWhole
   if (h.version != kFrameVersion && h.version != kLegacyFrameVersion)
     fail(Code::Unsupported, "frame version " + std::to_string(h.version) +
                                 " is not supported (this nnc-native reads versions 1 and 2); upgrade nnc-native");
-  if (h.method > 1)
+  if (h.method > 2 || (h.method == kMethodMixed && h.version != kFrameVersion))
     fail(Code::Unsupported, "frame method " + std::to_string(h.method) +
-                                " is unknown to this nnc-native (0 stored, 1 neural); upgrade nnc-native");
+                                (h.method == kMethodMixed ? " in a version-1 frame" : "") +
+                                " is unknown to this nnc-native (0 stored, 1 neural, 2 mixed); upgrade nnc-native");
   if (flags != 0)
     fail(Code::Unsupported, "frame flags are set but reserved; this archive needs a newer nnc-native");
   h.modelId = rd64(frame + 8);
@@ -43,9 +44,10 @@ FrameHeader parseFrameHeader(const uint8_t* frame, size_t len, bool requireWhole
     if (h.N == 0) fail(Code::Corrupt, "neural frame with empty content: the archive is damaged");
     if (h.laneSize < 1 || h.laneSize > kMaxLaneSize)
       fail(Code::Corrupt, "frame laneSize " + std::to_string(h.laneSize) + " is outside 1..2^24: the archive is damaged");
-    // Every lane needs a 4-byte table entry and a stream of at least 4 bytes.
+    // Every lane needs a 4-byte table entry and a stream of at least 4 bytes;
+    // method 2's payload opens with its parameter block.
     h.nLanes = (static_cast<uint64_t>(h.N) + h.laneSize - 1) / h.laneSize;
-    if (8 * h.nLanes > h.B)
+    if ((h.method == kMethodMixed ? kMixedFixed : 0) + 8 * h.nLanes > h.B)
       fail(Code::Corrupt, "frame payload of " + std::to_string(h.B) + " bytes cannot hold " + std::to_string(h.nLanes) +
                               " lanes: the archive is damaged");
   }
@@ -56,12 +58,12 @@ FrameHeader parseFrameHeader(const uint8_t* frame, size_t len, bool requireWhole
   return h;
 }
 
-std::vector<uint64_t> laneOffsets(const FrameHeader& h, const uint8_t* payload) {
-  // nLanes <= B / 8 (parseFrameHeader), so the table is smaller than the payload it describes.
+std::vector<uint64_t> laneOffsets(const FrameHeader& h, const uint8_t* payload, size_t skip) {
+  // skip + 8 * nLanes <= B (parseFrameHeader), so the table is smaller than the payload it describes.
   std::vector<uint64_t> offs(h.nLanes + 1);
-  uint64_t off = 4 * h.nLanes;
+  uint64_t off = skip + 4 * h.nLanes;
   for (uint64_t i = 0; i < h.nLanes; ++i) {
-    const uint32_t ln = rd32(payload + 4 * i);
+    const uint32_t ln = rd32(payload + skip + 4 * i);
     if (ln < 4) fail(Code::Corrupt, "lane " + std::to_string(i) + " stream is shorter than 4 bytes: the archive is damaged");
     offs[i] = off;
     off += ln;

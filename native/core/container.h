@@ -23,15 +23,18 @@ constexpr uint8_t kFrameVersion = 2;
 constexpr uint8_t kLegacyFrameVersion = 1;
 constexpr uint8_t kMethodStored = 0;
 constexpr uint8_t kMethodNeural = 1;
+constexpr uint8_t kMethodMixed = 2;  // version-2 frames only (FORMAT.md section 5)
+constexpr size_t kMixedFixed = 8;    // method 2's parameter block, before its lane table
 inline constexpr uint8_t kFrameMagic[4] = {0x89, 'N', 'N', 'C'};
 
 // A frame header that passed every check of section 4.1 that the header
 // alone allows: once parseFrameHeader returns, N, laneSize, B and nLanes may
-// size allocations (N <= 2^26, 8 * nLanes <= B, and B bytes are present when
+// size allocations (N <= 2^26, 8 * nLanes <= B (method 2: 8 + 8 * nLanes),
+// and B bytes are present when
 // the whole frame was required).
 struct FrameHeader {
   uint8_t version = 0;  // 1 or 2
-  uint8_t method = 0;   // 0 stored, 1 neural
+  uint8_t method = 0;   // 0 stored, 1 neural, 2 mixed
   uint64_t modelId = 0;
   uint32_t N = 0, laneSize = 0, B = 0;
   uint64_t nLanes = 0;     // 0 for stored frames
@@ -48,10 +51,12 @@ FrameHeader parseFrameHeader(const uint8_t* p, size_t avail, bool requireWhole =
 // The stored XXH64 of the frame's content: the frame's last 8 bytes.
 uint64_t frameChecksum(const uint8_t* frame, const FrameHeader& h);
 
-// The lane table of a neural frame, checked against the payload: nLanes + 1
-// offsets into the payload (offs[0] = 4 * nLanes, offs[nLanes] = B), every
-// stream at least 4 bytes. `payload` holds the frame's B payload bytes.
-std::vector<uint64_t> laneOffsets(const FrameHeader& h, const uint8_t* payload);
+// The lane table of a neural or mixed frame, checked against the payload:
+// nLanes + 1 offsets into the payload (offs[0] = skip + 4 * nLanes,
+// offs[nLanes] = B), every stream at least 4 bytes. `payload` holds the
+// frame's B payload bytes; the table starts at payload + skip (method 2:
+// after its parameter block, kMixedFixed).
+std::vector<uint64_t> laneOffsets(const FrameHeader& h, const uint8_t* payload, size_t skip = 0);
 
 // Write the 28-byte header of a version-2 frame at out (flags 0). The one
 // place a header is written: stored and neural frames alike.

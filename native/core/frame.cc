@@ -24,40 +24,14 @@
 #include "context.h"
 #include "errors.h"
 #include "forward.h"
+#include "forward_range.h"
 #include "kernels.h"
+#include "mix/frame_mixed.h"
 #include "rans.h"
 #include "xxhash64.h"
 
 namespace nnc {
 namespace {
-
-// Frequencies of positions [p0, p1) of the frame, handed to sink(pos, f)
-// one position at a time (f = A frequencies).
-template <class Sink>
-void forwardRange(const Model& m, const Kernels& kern, const uint8_t* content, size_t p0, size_t p1,
-                  uint32_t laneSize, const CancelFlag* cancel, Sink sink) {
-  Forward fwd(m, kern);
-  TokenContext cm(m);
-  if (p0 < p1) cm.seek(content + p0 / laneSize * laneSize, p0 % laneSize);
-  size_t nextLane = (p0 / laneSize + 1) * laneSize;  // where the next reset falls
-  std::vector<uint16_t> ctx(static_cast<size_t>(kMaxBatch) * m.k);
-  std::vector<uint32_t> f(static_cast<size_t>(kMaxBatch) * m.A);
-  for (size_t p = p0; p < p1; p += kMaxBatch) {
-    pollCancel(cancel);
-    const int P = static_cast<int>(std::min<size_t>(kMaxBatch, p1 - p));
-    for (int q = 0; q < P; ++q) {
-      const size_t pos = p + q;
-      if (pos == nextLane) {
-        cm.reset();
-        nextLane += laneSize;
-      }
-      cm.inputs(ctx.data() + static_cast<size_t>(q) * m.k);
-      cm.push(content[pos]);
-    }
-    fwd.run(ctx.data(), P, f.data());
-    for (int q = 0; q < P; ++q) sink(p + q, f.data() + static_cast<size_t>(q) * m.A);
-  }
-}
 
 void checkContentArgs(size_t len, uint32_t laneSize) {
   if (len > kMaxContent)
@@ -70,12 +44,29 @@ void checkContentArgs(size_t len, uint32_t laneSize) {
 }  // namespace
 
 std::vector<uint8_t> compressFrame(const Model& m, const uint8_t* content, size_t len, uint32_t laneSize,
-                                   int threads, Simd simd, const CancelFlag* cancel) {
+                                   int threads, Simd simd, const CancelFlag* cancel, const MixParams* mix) {
   checkContentArgs(len, laneSize);
+  if (mix) {
+    bool unknown = false;
+    const std::string problem = mixParamsProblem(*mix, &unknown);
+    if (!problem.empty())
+      fail(Code::InvalidArg, "Expected a valid method-2 parameter block for mix but received one with " + problem);
+  }
   const Kernels& kern = kernelsFor(simd);
   const int nThreads = resolveThreads(threads);
   if (len == 0) return storedFrame(m.id, content, 0);
   pollCancel(cancel);
+
+  if (mix) {  // method 2: the payload is mix/frame_mixed.cc's; stored unless it is smaller than N
+    const std::vector<uint8_t> payload = encodeMixedPayload(m, kern, content, len, laneSize, *mix, nThreads, cancel);
+    if (payload.size() >= len) return storedFrame(m.id, content, len);
+    std::vector<uint8_t> out(kFrameOverhead + payload.size());
+    writeFrameHeader(out.data(), kMethodMixed, m.id, static_cast<uint32_t>(len), laneSize,
+                     static_cast<uint32_t>(payload.size()));
+    std::memcpy(out.data() + kFrameHeader, payload.data(), payload.size());
+    wr64(out.data() + kFrameHeader + payload.size(), xxh64(content, len));
+    return out;
+  }
 
   // Phase 1: (f, c) of the coded symbol at every position, packed f | c << 16
   // (f <= 2^16 - (A-1) <= 65535 and c <= 65535). For an escaped byte this is
@@ -149,10 +140,10 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
   pollCancel(cancel);
 
   std::vector<uint8_t> out;
-  if (h.method == 0) {
-    out.assign(frame + kFrameHeader, frame + kFrameHeader + N);
-  } else {
-    // --- neural: model, lane table --------------------------------------------
+  // Method 2's parameter block says whether the network (and so the model) is needed.
+  MixParams mix;
+  if (h.method == kMethodMixed) mix = parseMixParams(frame + kFrameHeader);
+  if (h.method == kMethodNeural || (h.method == kMethodMixed && (mix.mask & kMixNet))) {
     const uint64_t frameModel = h.modelId;
     if (!model)
       fail(Code::InvalidArg, "frame was written with model " + hex64(frameModel) +
@@ -160,6 +151,14 @@ std::vector<uint8_t> decompressFrame(const Model* model, const uint8_t* frame, s
     if (model->id != frameModel)
       fail(Code::ModelMismatch, "frame was written with model " + hex64(frameModel) + " but model " +
                                     model->idHex + " was given; load model " + hex64(frameModel) + " to decode it");
+  }
+  if (h.method == 0) {
+    out.assign(frame + kFrameHeader, frame + kFrameHeader + N);
+  } else if (h.method == kMethodMixed) {
+    out = decodeMixedPayload((mix.mask & kMixNet) ? model : nullptr, kern, h, frame + kFrameHeader, mix, nThreads,
+                             cancel);
+  } else {
+    // --- neural: lane table ---------------------------------------------------
     const uint64_t nLanes = h.nLanes;
     const std::vector<uint64_t> offs = laneOffsets(h, frame + kFrameHeader);
 
