@@ -12,6 +12,7 @@
  */
 import { ErrorCodes, NncError, abortError, fromNative, invalidArg } from '../errors.js';
 import { loadAddon } from '../native/addon.js';
+import type { MixParams } from '../format/mix-params.js';
 import type { DecodeOptions, Engine, EngineModel, FrameOptions } from './types.js';
 
 export type SimdLevel = 'auto' | 'scalar' | 'avx2' | 'avx512';
@@ -36,9 +37,10 @@ type Cancel = () => void;
 /** What native/addon/addon.cc exports. */
 export interface NativeAddon {
   loadModel(bytes: Uint8Array): NativeModel;
-  compressFrame(model: NativeModel, content: Uint8Array, laneSize: number, threads: number, simd: SimdLevel): Buffer;
+  /** mix: method 2's parameter block (FORMAT.md 5.1); null or absent: method 1. */
+  compressFrame(model: NativeModel, content: Uint8Array, laneSize: number, threads: number, simd: SimdLevel, mix?: MixParams | null): Buffer;
   decompressFrame(model: NativeModel | null, frame: Uint8Array, threads: number, simd: SimdLevel): Buffer;
-  compressFrameAsync(model: NativeModel, content: Uint8Array, laneSize: number, threads: number, simd: SimdLevel, cb: Callback): Cancel;
+  compressFrameAsync(model: NativeModel, content: Uint8Array, laneSize: number, threads: number, simd: SimdLevel, mix: MixParams | null, cb: Callback): Cancel;
   decompressFrameAsync(model: NativeModel | null, frame: Uint8Array, threads: number, simd: SimdLevel, cb: Callback): Cancel;
   frequencies(model: NativeModel, content: Uint8Array, laneSize: number, simd: SimdLevel): Uint32Array;
   cpuFeatures(): CpuFeatures;
@@ -123,6 +125,17 @@ function checkInt(v: unknown, name: string, lo: number, hi: number): number {
 
 // Models loaded by another engine (e.g. the ts one) are loaded natively once
 // from their declared bytes, so a facade can hand any EngineModel to any engine.
+/**
+ * FrameOptions.mix as the addon takes it: the block's five fields only, or
+ * null (method 1). The addon checks them (integers, then the combination,
+ * as parseMixParams would) and throws ERR_NNC_INVALID_ARG.
+ */
+function mixOf(mix: MixParams | undefined): MixParams | null {
+  if (mix === undefined || mix === null) return null;
+  if (typeof mix !== 'object') throw invalidArg('mix', 'a method-2 parameter block { mask, hb, mb, a2b, level }', mix);
+  return { mask: mix.mask, hb: mix.hb, mb: mix.mb, a2b: mix.a2b, level: mix.level };
+}
+
 const foreign = new WeakMap<object, CpuEngineModel>();
 
 function nativeOf(a: NativeAddon, model: unknown, allowNull: boolean): NativeModel | null {
@@ -207,7 +220,7 @@ export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
       const lane = checkInt(o?.laneSize, 'laneSize', 1, MAX_LANE);
       const threads = checkInt(o?.threads, 'threads', 0, MAX_THREADS);
       try {
-        return a.compressFrame(m, content, lane, threads, simd);
+        return a.compressFrame(m, content, lane, threads, simd, mixOf(o?.mix));
       } catch (e) {
         throw fromNative(e);
       }
@@ -230,7 +243,7 @@ export function createCpuEngine(opts: { simd?: SimdLevel } = {}): Engine & {
           checkBytes(content, 'content');
           const lane = checkInt(o?.laneSize, 'laneSize', 1, MAX_LANE);
           const threads = checkInt(o?.threads, 'threads', 0, MAX_THREADS);
-          return a.compressFrameAsync(m, content, lane, threads, simd, cb);
+          return a.compressFrameAsync(m, content, lane, threads, simd, mixOf(o?.mix), cb);
         },
         o?.signal,
         stack,
