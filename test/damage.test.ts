@@ -10,7 +10,8 @@ import { describeEachEngine } from './support/engines.js';
 const tm = makeRandomModel(21, { k: 4, E: 4, hidden: [16, 12], alphabetBytes: 30 });
 
 const DATA = modelData(tm, 300, 2, 100);
-const archive = compressSync(DATA, { model: tm.model, engine: 'ts', laneSize: 100 });
+// Level 1: a method-1 (neural) frame, whose byte classes expectedCodes() lists.
+const archive = compressSync(DATA, { model: tm.model, engine: 'ts', laneSize: 100, level: 1 });
 
 /** Which codes a corrupted byte at `offset` may legitimately produce (one frame, then the 40-byte end record). */
 function expectedCodes(offset: number, archiveLen: number): string[] {
