@@ -44,7 +44,8 @@ async function round(calls: number, offset = 0): Promise<void> {
   const results = await Promise.all(
     Array.from({ length: calls }, async (_, k) => {
       const { data, engine, decodeWith, laneSize } = job(offset + k);
-      const packed = await compress(data, { model, engine, laneSize, frameSize: 16_384 });
+      // Level 1: lanes of 100 bytes would each reset a method-2 stage (tens of MiB), a thousand calls at once.
+      const packed = await compress(data, { model, engine, laneSize, frameSize: 16_384, level: 1 });
       const back = await decompress(packed, { model, engine: decodeWith });
       return { ok: Buffer.from(data).equals(back), packed, data, laneSize };
     }),
@@ -52,7 +53,7 @@ async function round(calls: number, offset = 0): Promise<void> {
   for (const r of results) expect(r.ok).toBe(true);
   // Engines write identical archives: spot-check one in ten against the other engine.
   for (const r of results.filter((_, k) => k % 10 === 0)) {
-    expect(compressSync(r.data, { model, engine: 'ts', laneSize: r.laneSize, frameSize: 16_384 }).equals(r.packed)).toBe(true);
+    expect(compressSync(r.data, { model, engine: 'ts', laneSize: r.laneSize, frameSize: 16_384, level: 1 }).equals(r.packed)).toBe(true);
   }
 }
 
@@ -93,7 +94,7 @@ describe('load', () => {
     const h = monitorEventLoopDelay({ resolution: 5 });
     h.enable();
     const t0 = performance.now();
-    const packed = await compress(big, { engine: 'cpu', frameSize: 2 * MB });
+    const packed = await compress(big, { engine: 'cpu', frameSize: 2 * MB, level: 1 }); // level 1: under a second, not five
     const seconds = (performance.now() - t0) / 1000;
     h.disable();
     expect(packed.length).toBeLessThan(big.length);
@@ -118,7 +119,7 @@ describe('cancellation', () => {
     const big = generatedText(24 * MB, 5);
     const before = memory();
     for (const op of ['compress', 'decompress'] as const) {
-      const input = op === 'compress' ? big : await compress(big.subarray(0, 3 * MB), { engine: 'cpu', frameSize: 3 * MB });
+      const input = op === 'compress' ? big : await compress(big.subarray(0, 3 * MB), { engine: 'cpu', frameSize: 3 * MB, level: 1 });
       if (op === 'decompress') expect(input[5]).toBe(1);
       const ac = new AbortController();
       const started = performance.now();
@@ -184,7 +185,7 @@ describe('cancellation', () => {
     // job stops. (pipeline rejects without waiting for the codec's 'close';
     // the codec closes once its job is gone.)
     const failing = new Writable({ write: (_c, _e, cb) => cb(new Error('disk full')) });
-    const codec = createCompressStream({ engine: 'cpu', frameSize: MB });
+    const codec = createCompressStream({ engine: 'cpu', frameSize: MB, level: 1 }); // level 1: the first frame in a fraction of a second
     const closed = new Promise<number>((resolve) => codec.on('close', () => resolve(activeJobs())));
     await expect(pipeline(Readable.from([big.subarray(0, MB), big]), codec, failing)).rejects.toThrow('disk full');
     expect(await closed).toBe(0);
