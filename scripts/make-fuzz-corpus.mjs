@@ -18,6 +18,8 @@ const { randomModel } = await support('test/support/random.js');
 const { serializeModel } = await req('format/model-file.js');
 const { sampleFromModel } = await support('test/support/sample.js');
 const nnc = await req('index.js');
+const { tsEngine } = await req('engine/ts/index.js');
+const { ArchiveTally } = await req('format/archive.js');
 
 const out = process.argv[2] ?? join(root, 'build-fuzz', 'corpus');
 const targets = ['container', 'decode', 'model', 'roundtrip'];
@@ -64,7 +66,7 @@ for (const f of readdirSync(join(golden, 'bad-models')).filter((f) => f.endsWith
 // --- archives ------------------------------------------------------------------
 for (const f of readdirSync(golden).filter((f) => f.endsWith('.nnc'))) put(['container', 'decode'], readFileSync(join(golden, f)));
 for (const f of readdirSync(join(golden, 'bad')).filter((f) => f.endsWith('.nnc'))) put(['container', 'decode'], readFileSync(join(golden, 'bad', f)));
-const archive = (model, data, laneSize, frameSize) => nnc.compressSync(data, { model, engine: 'ts', laneSize, frameSize });
+const archive = (model, data, laneSize, frameSize) => nnc.compressSync(data, { model, engine: 'ts', laneSize, frameSize, level: 1 });
 const text = Buffer.from('the quick brown fox jumps over the lazy dog; '.repeat(40));
 const cases = [
   [goldenModel, sampleFromModel(goldenTensors, 300, 1), 1],
@@ -102,10 +104,29 @@ put(['container', 'decode'], Buffer.concat([made[0], v1Multi, made[1]]));
 put(['container', 'decode'], Buffer.concat([noEnd(made[1]), v1Multi]));
 put(['container', 'decode'], Buffer.concat([noEnd(made[0]), made[1]]));
 put(['container', 'decode'], Buffer.concat([v1Multi, made[0].subarray(made[0].length - 40)]));
+// Mixed frames (method 2) with small tables, which fuzz_decode decodes (it
+// only parses blocks asking for more than 4 MiB of tables or 64 lanes).
+const mixedArchive = (modelBytes, data, laneSize, mix) => {
+  const f = tsEngine.compressFrame(tsEngine.loadModel(modelBytes), data, { laneSize, threads: 1, mix });
+  const t = new ArchiveTally();
+  t.addFrame(f);
+  return Buffer.concat([f, t.endRecord()]);
+};
+const small = (mask) => ({ mask, hb: mask & 0x1ffe ? 10 : 0, mb: mask & 0x2000 ? 12 : 0, a2b: mask & 0x10000 ? 8 : 0, level: 0 });
+put(['container', 'decode'], mixedArchive(goldenModelBytes, text.subarray(0, 1200), 400, small(0x1ffff)));
+put(['container', 'decode'], mixedArchive(goldenModelBytes, sampleFromModel(goldenTensors, 900, 14, 300), 300, small(0x1600b)));
+put(['container', 'decode'], mixedArchive(goldenModelBytes, text.subarray(0, 700), 700, small(0x1bfff))); // no network
+put(['container', 'decode'], mixedArchive(tinyBytes, sampleFromModel(tinyTensors, 1500, 15, 100), 100, small(0x06829)));
+put(['container', 'decode'], mixedArchive(tinyBytes, sampleFromModel(tinyTensors, 600, 16), 600, small(0x4000)));
 
-// --- round-trip inputs: 4 parameter bytes (model, lane, threads, frame size), then content
+// --- round-trip inputs: 4 parameter bytes (model, lane, threads, frame size), then content;
+// with the first byte's top bit set, 4 more (experts mask, table sizes, level) for a mixed frame
+// (native/fuzz/fuzz_roundtrip.cc)
 const params = [[0, 8, 1, 0], [1, 0, 0, 0], [1, 4, 2, 130], [0, 12, 0, 200], [1, 6, 1, 0]];
 const contents = [new Uint8Array(0), text.subarray(0, 500), sampleFromModel(tinyTensors, 800, 10, 16), sampleFromModel(goldenTensors, 600, 11), Uint8Array.from({ length: 300 }, (_, i) => (i * 2654435761) >>> 24)];
 contents.forEach((c, i) => put(['roundtrip'], Buffer.concat([Buffer.from(params[i]), c])));
+const mixedParams = [[0x80, 10, 1, 0, 0xff, 0xff, 0x01, 6], [0x81, 8, 0, 0, 0x29, 0x68, 0x01, 2], [0x80, 12, 2, 0, 0x00, 0x40, 0x00, 0], [0x81, 6, 1, 130, 0xff, 0xbf, 0x15, 9]];
+[text.subarray(0, 600), sampleFromModel(tinyTensors, 500, 17, 100), sampleFromModel(goldenTensors, 400, 18), text.subarray(0, 300)].forEach((c, i) =>
+  put(['roundtrip'], Buffer.concat([Buffer.from(mixedParams[i]), c])));
 
 console.log(`fuzz corpus in ${out}: ${targets.map((t) => `${t} ${counts[t]}`).join(', ')}`);

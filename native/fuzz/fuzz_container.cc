@@ -1,5 +1,6 @@
 // libFuzzer target: the container parser (docs/FORMAT.md section 4) without
-// decoding: frame headers, archive splitting, end records, lane tables.
+// decoding: frame headers, archive splitting, end records, lane tables,
+// method 2's parameter block.
 // Checks that a split archive's frames and end records tile the input
 // exactly and that everything the parser accepted is consistent with the
 // bytes present.
@@ -31,10 +32,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const FrameHeader h = parseFrameHeader(data + starts[i], size - starts[i], true);
     if (h.frameSize > size - starts[i]) nnc_fuzz::die("frame runs past the input");
     if (h.N > kMaxContent) nnc_fuzz::die("content size over the limit was accepted");
-    if (h.method == 1) {
-      if (8 * h.nLanes > h.B) nnc_fuzz::die("lane count not bounded by the payload");
+    if (h.method == kMethodNeural || h.method == kMethodMixed) {
+      // Method 2's payload opens with its 8-byte parameter block, then the lane table.
+      const size_t skip = h.method == kMethodMixed ? kMixedFixed : 0;
+      if (h.method == kMethodMixed && h.version != kFrameVersion) nnc_fuzz::die("method 2 accepted in a version-1 frame");
+      if (skip + 8 * h.nLanes > h.B) nnc_fuzz::die("lane count not bounded by the payload");
+      if (skip) {
+        try {
+          const MixParams p = parseMixParams(data + starts[i] + kFrameHeader);
+          bool unknown = false;
+          if (!mixParamsProblem(p, &unknown).empty()) nnc_fuzz::die("invalid parameter block accepted");
+        } catch (const Error& e) {
+          if (e.code() != Code::Corrupt && e.code() != Code::Unsupported)
+            nnc_fuzz::die("parameter block error is not CORRUPT or UNSUPPORTED:", codeString(e.code()));
+        }
+      }
       try {
-        const std::vector<uint64_t> offs = laneOffsets(h, data + starts[i] + kFrameHeader);
+        const std::vector<uint64_t> offs = laneOffsets(h, data + starts[i] + kFrameHeader, skip);
         if (offs.size() != h.nLanes + 1 || offs.back() != h.B) nnc_fuzz::die("lane table inconsistent");
         for (size_t l = 0; l + 1 < offs.size(); ++l)
           if (offs[l + 1] < offs[l] + 4) nnc_fuzz::die("lane stream shorter than 4 bytes accepted");
