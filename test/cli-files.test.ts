@@ -191,7 +191,7 @@ describe('nnc --rm', () => {
     async () => {
       const original = Buffer.from(generatedText(300_000, 4));
       write('log.txt', original);
-      const run = nncAsync(['--rm', 'log.txt']);
+      const run = nncAsync(['-1', '--rm', 'log.txt']); // level 1: the test is about --rm, at the speed it was written for
       // Append a line every few ms until nnc exits, as a logger would. Opening without
       // O_CREAT: once nnc has removed the file, appending fails instead of recreating it.
       const appended: string[] = [];
