@@ -122,8 +122,8 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
 }
 
 // The arguments of a frame call, sync or async, in order: compress (model,
-// content, laneSize, threads, simd, mix) or decompress (model or null, frame,
-// threads, simd); an async call's callback follows at `next`.
+// content, laneSize, threads, simd, [mix]) or decompress (model or null,
+// frame, threads, simd); an async call's callback follows at `next`.
 struct FrameArgs {
   std::shared_ptr<const nnc::Model> model;  // null: decompress with no model
   Bytes bytes;
@@ -157,7 +157,8 @@ FrameArgs frameArgs(const Napi::CallbackInfo& info, bool compress) {
   if (compress) a.lane = static_cast<uint32_t>(intArg(info[i++], "laneSize", 1, nnc::kMaxLaneSize));
   a.threads = static_cast<int>(intArg(info[i++], "threads", 0, 1024));
   a.simd = simdArg(info[i++]);
-  if (compress) a.mixed = mixArg(info[i++], &a.mix);
+  // mix is optional before an async call's callback (callers from before method 2 pass none).
+  if (compress && !info[i].IsFunction()) a.mixed = mixArg(info[i++], &a.mix);
   a.next = i;
   return a;
 }
