@@ -42,7 +42,8 @@ export function idealBits(model: Model, data: Uint8Array, laneSize = DEFAULT_LAN
 }
 
 export async function measure(model: Model, data: Uint8Array, o: { engine?: EngineChoice; threads?: number; laneSize?: number } = {}): Promise<Measure> {
-  const opts = { model, engine: o.engine ?? 'auto', threads: o.threads, laneSize: o.laneSize };
+  // Level 1: the network alone, the coder idealBits() is the bound of (the default level mixes in adaptive contexts).
+  const opts = { model, engine: o.engine ?? 'auto', threads: o.threads, laneSize: o.laneSize, level: 1 };
   const t0 = performance.now();
   const packed = await compress(data, opts);
   const t1 = performance.now();

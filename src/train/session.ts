@@ -232,7 +232,8 @@ export class Session {
     let bits = 0;
     let n = 0;
     for (const v of this.data.valid) {
-      const packed = await compress(v, { model, engine: 'cpu', threads: this.settings.threads, laneSize: this.settings.laneSize });
+      // Level 1: the model's own coding (the default level mixes in adaptive contexts).
+      const packed = await compress(v, { model, engine: 'cpu', threads: this.settings.threads, laneSize: this.settings.laneSize, level: 1 });
       bits += 8 * packed.length;
       n += v.length;
     }
