@@ -25,7 +25,7 @@
     {
       'target_name': 'nnc_avx2',
       'type': 'static_library',
-      'sources': ['native/core/kernels_avx2.cc'],
+      'sources': ['native/core/kernels_avx2.cc', 'native/core/mix/mixer_avx2.cc'],
       'conditions': [
         ['nnc_x86==1', {
           'cflags_cc': ['-mavx2', '-mfma'],

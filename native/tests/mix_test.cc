@@ -19,6 +19,7 @@
 #include "../core/errors.h"
 #include "../core/frame.h"
 #include "../core/kernels.h"
+#include "../core/mix/mixer_ops.h"
 #include "../core/mix/params.h"
 #include "../core/model.h"
 #include "check.h"
@@ -304,9 +305,38 @@ void testCancel() {
   }
 }
 
+// The AVX2 mixer rows give the scalar rows' bits, at the bounds too
+// (|w| = 2^20, |x| = 2047, |e| = 4095·8: the widest products and sums).
+void testMixerOps() {
+  const mix::MixerOps* avx2 = mix::mixerOpsAvx2();
+  if (!avx2 || !cpuFeatures().avx2) {
+    std::printf("mixer ops: no AVX2 here, scalar only\n");
+    return;
+  }
+  Rng r(5);
+  alignas(64) int32_t w[32], w2[32], x[32];
+  for (int t = 0; t < 20000; ++t) {
+    const int n = 8 * static_cast<int>(r.range(1, 4));
+    const bool edge = t % 4 == 0;
+    for (int i = 0; i < n; ++i) {
+      w[i] = edge ? (r.range(0, 1) ? 1 << 20 : -(1 << 20)) : static_cast<int32_t>(r.range(-(1 << 20), 1 << 20));
+      x[i] = edge ? (r.range(0, 1) ? 2047 : -2047) : static_cast<int32_t>(r.range(-2047, 2047));
+      w2[i] = w[i];
+    }
+    CHECK(avx2->dot(w, x, n) == mix::kMixerScalar.dot(w, x, n), "dot differs (n %d)", n);
+    const int e = edge ? (r.range(0, 1) ? 4095 * 8 : -4095 * 8) : static_cast<int>(r.range(-4095 * 8, 4095 * 8));
+    avx2->train(w, x, n, e);
+    mix::kMixerScalar.train(w2, x, n, e);
+    bool same = true;
+    for (int i = 0; i < n; ++i) same &= w[i] == w2[i];
+    CHECK(same, "train differs (n %d, e %d)", n, e);
+  }
+}
+
 }  // namespace
 
 int main() {
+  testMixerOps();
   testWriterArgs();
   testCorruption();
   testRoundTrips();

@@ -32,6 +32,10 @@ namespace {
 
 constexpr size_t kPollBytes = 4096;  // cancellation is checked every 4 KiB of a lane (~10 ms)
 
+// The mixers follow the network's SIMD choice (`simd` 'scalar' means scalar
+// everywhere, so tests can compare the variants; all give the same bits).
+inline bool simdMixers(const Kernels& kern) { return &kern != &kernelsScalar(); }
+
 inline void putBit(RansEncoder& enc, int p, int y) {
   const uint32_t f1 = static_cast<uint32_t>(p) << 4, f0 = 65536 - f1;
   if (y) enc.put(f1, f0);
@@ -67,7 +71,7 @@ std::vector<uint8_t> encodeMixedPayload(const Model& m, const Kernels& kern, con
   std::vector<std::vector<uint8_t>> streams(nLanes);
   const int t2 = static_cast<int>(std::min<size_t>(nThreads, nLanes));
   parallelFor(t2, [&](int t) {
-    mix::MixStage stage(p);
+    mix::MixStage stage(p, simdMixers(kern));
     std::vector<uint8_t> emitted;
     for (size_t lane = nLanes * t / t2, end = nLanes * (t + 1) / t2; lane < end; ++lane) {
       const size_t a = lane * laneSize, b = std::min(len, a + laneSize);
@@ -122,7 +126,7 @@ std::vector<uint8_t> decodeMixedPayload(const Model* m, const Kernels& kern, con
   const int nt = static_cast<int>(std::min<uint64_t>(nThreads, nLanes));
   std::atomic<bool> stop{false};
   parallelFor(nt, [&](int t) {
-    mix::MixStage stage(p);
+    mix::MixStage stage(p, simdMixers(kern));
     // The network's step, when the stage uses it: one position at a time.
     struct Net {
       Net(const Model& m, const Kernels& kern) : fwd(m, kern), cm(m), bits(m), ctx(m.k), f(m.A) {}

@@ -7,11 +7,13 @@
 // Rows are padded to a multiple of 8 with zero weights, and the stage keeps
 // its x padded with zeros, so a row can be processed 8 lanes at a time: a
 // padding weight stays 0 ((0·e + 2^13) >> 14 = 0) and adds 0 to the dot.
+// The row operations are mixer_ops.h's (scalar or AVX2: the same bits).
 #pragma once
 
 #include <cstdint>
 
 #include "aligned.h"
+#include "mixer_ops.h"
 #include "tables.h"
 
 namespace nnc {
@@ -24,7 +26,8 @@ class Mixer {
   int s = 0, p = 2048;  // the last prediction: stretch (clamped) and squash(s)
 
   // n inputs, `sets` weight sets; init[i]: every set's initial weight of input i.
-  void init(int n, int sets, const int32_t* init) {
+  void init(int n, int sets, const int32_t* init, const MixerOps* ops) {
+    ops_ = ops;
     n_ = n;
     stride_ = (n + 7) & ~7;
     sets_ = sets;
@@ -42,9 +45,7 @@ class Mixer {
   // p = squash(clamp(floor(Σ w_i·x_i / 2^16), −2047, 2047)) with weight set `set`.
   int predict(const int32_t* x, int set) {
     cw_ = w_.data() + size_t(set) * stride_;
-    int64_t dot = 0;  // |dot| < 30·2^20·2047 < 2^36
-    for (int i = 0; i < stride_; ++i) dot += int64_t(cw_[i]) * x[i];
-    const int64_t t = dot >> 16;
+    const int64_t t = ops_->dot(cw_, x, stride_) >> 16;  // |dot| < 30·2^20·2047 < 2^36
     s = t < -2047 ? -2047 : t > 2047 ? 2047 : static_cast<int>(t);
     p = squash(s);
     return p;
@@ -52,12 +53,7 @@ class Mixer {
 
   // After the bit y: w_i += (x_i·e + 2^13) >> 14, clamped to ±2^20 (|x_i·e| < 2^27).
   void update(const int32_t* x, int y) {
-    const int e = ((y << 12) - p) * kMixerRate;
-    int32_t* w = cw_;
-    for (int i = 0; i < stride_; ++i) {
-      const int v = w[i] + ((x[i] * e + (1 << 13)) >> 14);
-      w[i] = v < -(1 << 20) ? -(1 << 20) : v > (1 << 20) ? (1 << 20) : v;
-    }
+    ops_->train(cw_, x, stride_, ((y << 12) - p) * kMixerRate);
   }
 
  private:
@@ -65,6 +61,7 @@ class Mixer {
   int32_t init_[32] = {};
   AlignedArray<int32_t> w_;
   int32_t* cw_ = nullptr;
+  const MixerOps* ops_ = &kMixerScalar;
 };
 
 }  // namespace mix

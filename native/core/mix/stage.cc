@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "../cpu_features.h"
+
 namespace nnc {
 namespace mix {
 
-MixStage::MixStage(const MixParams& p)
+MixStage::MixStage(const MixParams& p, bool simd)
     : o1_((p.mask & kMixO1) != 0),
       match_((p.mask & kMixMatch) != 0),
       net_((p.mask & kMixNet) != 0),
@@ -23,8 +25,10 @@ MixStage::MixStage(const MixParams& p)
   // Initial weights: bias 0, network 1/2, every other input 1/4 (16 fractional bits).
   int32_t init[32];
   for (int i = 0; i < n; ++i) init[i] = i == 0 ? 0 : net_ && i == n - 1 ? 1 << 15 : 1 << 14;
-  mixA_.init(n, 1024, init);
-  if (mx2_) mixB_.init(n, 256, init);
+  const MixerOps* ops = &kMixerScalar;
+  if (simd && cpuFeatures().avx2 && mixerOpsAvx2()) ops = mixerOpsAvx2();
+  mixA_.init(n, 1024, init, ops);
+  if (mx2_) mixB_.init(n, 256, init, ops);
   if (apm_) {
     apm1_.init(256);
     apm2_.init(1 << p.a2b);

@@ -36,8 +36,9 @@ namespace mix {
 
 class MixStage {
  public:
-  // Allocates every table the (validated) parameter block asks for.
-  explicit MixStage(const MixParams& p);
+  // Allocates every table the (validated) parameter block asks for. simd:
+  // the mixers may use the AVX2 rows where the CPU has them (same bits).
+  MixStage(const MixParams& p, bool simd);
   MixStage(const MixStage&) = delete;
   MixStage& operator=(const MixStage&) = delete;
 
