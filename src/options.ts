@@ -9,7 +9,7 @@ import {
   DEFAULT_FRAME_SIZE, DEFAULT_LANE_SIZE, FRAME_HEADER_SIZE, type FrameHeader, MAX_FRAME_CONTENT, MAX_LANE_SIZE, METHOD_MIXED, METHOD_STORED,
 } from './format/frame.js';
 import {
-  DEFAULT_LEVEL, EXPERT_BITS, MAX_LEVEL, MIN_LEVEL, MIX_PARAMS_SIZE, type MixParams, levelParams, mixLaneSize, parseMixParams,
+  DEFAULT_LEVEL, EXPERT_BITS, MAX_LEVEL, MIN_LEVEL, MIX_PARAMS_SIZE, type MixParams, fitToLane, levelParams, mixLaneSize, parseMixParams,
 } from './format/mix-params.js';
 import { Model, defaultModelPath, resolveModel } from './model/model.js';
 import { findModelById, modelSearchPath } from './model/search.js';
@@ -122,8 +122,11 @@ export function resolveOptions(o: CompressOptions | undefined): Resolved {
  * bytes (frameSize) would otherwise ask for lanes the format refuses.
  */
 export function frameOptions(r: Resolved, contentSize: number, signal = r.signal): FrameOptions {
-  const laneSize = r.laneSize ?? (r.mix ? Math.min(MAX_LANE_SIZE, mixLaneSize(contentSize)) : DEFAULT_LANE_SIZE);
-  return r.mix ? { laneSize, mix: r.mix, threads: r.threads, signal } : { laneSize, threads: r.threads, signal };
+  const laneSize = r.laneSize ?? (r.mix ? mixLaneSize(contentSize) : DEFAULT_LANE_SIZE);
+  // Tables sized to the largest lane of this frame (fitToLane): small inputs do not fill tens of MiB.
+  return r.mix
+    ? { laneSize, mix: fitToLane(r.mix, Math.min(laneSize, contentSize)), threads: r.threads, signal }
+    : { laneSize, threads: r.threads, signal };
 }
 
 /** The model, loaded on first need (stored-only archives never need one). */

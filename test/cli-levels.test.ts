@@ -142,7 +142,7 @@ describe('nnc -l shows method and level', () => {
     expect(frames[0]).toMatch(/^ {2}frame 0: neural \(method 1\), level 1, 1 lane, content 2500, .*lane size 65536, model [0-9a-f]{16}$/);
     const experts = expertNames(levelParams(6)!.mask).join(',');
     expect(frames[1]).toBe(
-      `  frame 1: mixed (method 2), level 6, 1 lane, experts ${experts}, tables HB 16 MB 18 A2B 14, ` +
+      `  frame 1: mixed (method 2), level 6, 1 lane, experts ${experts}, tables HB 12 MB 12 A2B 14, ` /* fitted to 1500 bytes: FORMAT.md 4.3 */ +
         `content 1500, payload ${nnc.inspect(six).frames[0].payloadSize}, frame ${nnc.inspect(six).frames[0].frameSize}, ` +
         `lane size ${1 << 20}, model ${nnc.inspect(six).frames[0].modelId}`,
     );

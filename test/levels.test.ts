@@ -16,7 +16,7 @@ import * as nnc from '../src/index.js';
 import { ArchiveTally } from '../src/format/archive.js';
 import { DEFAULT_LANE_SIZE, FRAME_HEADER_SIZE, MAX_LANE_SIZE, parseFrameHeader, writeFrame } from '../src/format/frame.js';
 import {
-  DEFAULT_LEVEL, EXPERT_BITS, type MixParams, expertNames, levelParams, mixLaneSize, writeMixParams,
+  DEFAULT_LEVEL, EXPERT_BITS, type MixParams, expertNames, fitToLane, levelParams, mixLaneSize, writeMixParams,
 } from '../src/format/mix-params.js';
 import { frameOptions, modelForFrame, resolveOptions } from '../src/options.js';
 import { selectEngine } from '../src/engine/select.js';
@@ -74,7 +74,11 @@ describe('the level option', () => {
   it('defaults to 6, and chooses method, parameter block and lane size per frame', () => {
     expect(nnc.DEFAULT_LEVEL).toBe(6);
     const at = (o: nnc.CompressOptions, n: number) => frameOptions(resolveOptions(o), n);
-    expect(at({}, 1000)).toMatchObject({ laneSize: 1 << 20, mix: levelParams(DEFAULT_LEVEL) });
+    // Tables fitted to the largest lane (FORMAT.md 4.3): 1000 bytes need 2^11 buckets, not the level's 2^16.
+    expect(at({}, 1000)).toMatchObject({ laneSize: 1 << 20, mix: { ...levelParams(DEFAULT_LEVEL), hb: 11, mb: 12, a2b: 13 } });
+    expect(at({}, 4 << 20).mix).toEqual(levelParams(DEFAULT_LEVEL));
+    expect(at({ level: 9 }, 4 << 20).mix).toEqual(levelParams(9));
+    expect(at({ level: 9 }, 1 << 16).mix).toMatchObject({ hb: 17, mb: 16, a2b: 16 });
     // Level 1: method 1 (no block) in today's lanes.
     expect(at({ level: 1 }, 5 << 20)).toEqual({ laneSize: DEFAULT_LANE_SIZE, threads: expect.any(Number), signal: undefined });
     // Levels 2..9: half the frame, at least 1 MiB, at most the format's 2^24 (a 64 MiB frame).
@@ -83,7 +87,8 @@ describe('the level option', () => {
     expect(at({ level: 9, frameSize: 1 << 26 }, 1 << 26).laneSize).toBe(MAX_LANE_SIZE);
     // An explicit lane size is used as given, at every level.
     expect(at({ level: 1, laneSize: 300 }, 5000).laneSize).toBe(300);
-    expect(at({ level: 7, laneSize: 300 }, 5000)).toMatchObject({ laneSize: 300, mix: levelParams(7) });
+    expect(at({ level: 7, laneSize: 300 }, 5000)).toMatchObject({ laneSize: 300, mix: fitToLane(levelParams(7)!, 300) });
+    expect(fitToLane(levelParams(7)!, 300)).toMatchObject({ hb: 10, mb: 12, a2b: 12 });
   });
 });
 
@@ -106,7 +111,7 @@ describe('frames per level (ts engine)', () => {
   it.each([2, 3, 4, 5, 6, 7, 8, 9])('level %i writes method 2 with its parameter block (byte 7: the level), and decodes', (level) => {
     const packed = nnc.compressSync(data, { engine: 'ts', level });
     expect(method(packed)).toBe(2);
-    expect(Buffer.from(block(packed))).toEqual(Buffer.from(writeMixParams(levelParams(level)!)));
+    expect(Buffer.from(block(packed))).toEqual(Buffer.from(writeMixParams(fitToLane(levelParams(level)!, data.length))));
     expect(block(packed)[7]).toBe(level);
     expect(laneSizeOf(packed)).toBe(1 << 20);
     expect(nnc.decompressSync(packed, { engine: 'ts' }).equals(data)).toBe(true);

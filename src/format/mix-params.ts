@@ -109,7 +109,29 @@ export function levelParams(level: number): MixParams | null {
  * (resetting every 64 KiB cost 12–60%), and two lanes per frame from 2 MiB
  * on, so two cores share a frame.
  */
-export const mixLaneSize = (n: number): number => Math.max(1 << 20, Math.ceil(n / 2));
+export const mixLaneSize = (n: number): number => Math.min(MAX_MIX_LANE, Math.max(1 << 20, Math.ceil(n / 2)));
+/** The format's lane size limit (FORMAT.md 4.1). */
+const MAX_MIX_LANE = 2 ** 24;
+
+/** ceil(log2(n)) for n ≥ 1. */
+const bitsFor = (n: number): number => (n <= 1 ? 0 : 32 - Math.clz32(n - 1));
+
+/**
+ * A level's block for lanes of at most `laneBytes` bytes (FORMAT.md 4.3):
+ * tables no larger than the lane can fill — 2^HB ≥ 2·laneBytes buckets (a
+ * byte selects two per kind), 2^MB ≥ laneBytes match entries, 2^A2B ≥
+ * 8·laneBytes APM2 contexts, within each size's limits. A lane resets its
+ * whole state, so without this a 1 KB input would fill the default level's
+ * ~50 MiB of tables; with it, it fills ~2 MiB. Lanes as large as the
+ * tables are unchanged.
+ */
+export function fitToLane(p: MixParams, laneBytes: number): MixParams {
+  const n = Math.max(1, laneBytes);
+  const fit = (v: number, lo: number, want: number) => (v === 0 ? 0 : Math.min(v, Math.max(lo, want)));
+  return { ...p, hb: fit(p.hb, HB_MIN, bitsFor(n) + 1), mb: fit(p.mb, MB_MIN, bitsFor(n)), a2b: fit(p.a2b, A2B_MIN, bitsFor(n) + 3) };
+}
+
+
 
 /** Names of the experts a mask switches on, in mask order. */
 export const expertNames = (mask: number): ExpertName[] =>
