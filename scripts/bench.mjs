@@ -12,7 +12,9 @@
  *     --engines cpu,ts    engines to run (default: every available one)
  *     --ts-bytes N        the ts engine is slow: it runs on the first N bytes (default 100000)
  *     --threads N         threads for the engines (default: all cores)
- *     --lane-size N       lane size (default 65536)
+ *     --levels 1,6        levels to run for each engine (default: 1 and the default level)
+ *     --reps N            best of N runs for the cpu engine (default 2; the ts engine runs once)
+ *     --lane-size N       lane size (default: each level's, docs/FORMAT.md 4.3)
  *     --no-baselines      skip gzip/bzip2/xz/zstd/PPMd/zpaq
  *   FILE may be .xz (decompressed with xz -dc first).
  * Prints a Markdown report (command, machine, date, table) on stdout.
@@ -30,7 +32,8 @@ const { Predictor, fillContext } = await import(join(root, 'dist', 'engine', 'ts
 const { walkArchive } = await import(join(root, 'dist', 'format', 'archive.js')).then((m) => m.default ?? m);
 
 const args = process.argv.slice(2);
-const opt = { part: 'all', engines: null, tsBytes: 100000, threads: availableParallelism(), laneSize: 65536, baselines: true, model: undefined };
+const { DEFAULT_LEVEL } = await import(join(root, 'dist', 'format', 'mix-params.js'));
+const opt = { part: 'all', engines: null, tsBytes: 100000, threads: availableParallelism(), laneSize: undefined, baselines: true, model: undefined, levels: [1, DEFAULT_LEVEL], reps: 2 };
 const files = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -40,6 +43,8 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--ts-bytes') opt.tsBytes = Number(args[++i]);
   else if (a === '--threads') opt.threads = Number(args[++i]);
   else if (a === '--lane-size') opt.laneSize = Number(args[++i]);
+  else if (a === '--levels') opt.levels = args[++i].split(',').map(Number);
+  else if (a === '--reps') opt.reps = Number(args[++i]);
   else if (a === '--no-baselines') opt.baselines = false;
   else files.push(a);
 }
@@ -129,7 +134,7 @@ function coderOverhead(data, archive) {
   const ctx = new Uint16Array(p.k);
   let bits = 0;
   for (let i = 0; i < data.length; i++) {
-    const start = i - (i % opt.laneSize);
+    const start = i - (i % (opt.laneSize ?? 65536));
     fillContext(p, data, start, i, ctx);
     p.frequencies(ctx, f);
     const s = p.tokenOf[data[i]];
@@ -168,20 +173,20 @@ for (const file of files) {
       rows.push([name, data.length, label, bpb(r.size, data.length), mbps(data.length, r.tc), mbps(data.length, r.td), 'single-threaded']);
     }
   }
-  for (const engine of engines) {
+  for (const engine of engines) for (const level of opt.levels) {
     const input = engine === 'ts' ? data.subarray(0, Math.min(data.length, opt.tsBytes)) : data;
-    const o = { model, engine, threads: opt.threads, laneSize: opt.laneSize };
-    const reps = engine === 'ts' ? 1 : 2;
+    const o = { model, engine, threads: opt.threads, level, ...(opt.laneSize ? { laneSize: opt.laneSize } : {}) };
+    const reps = engine === 'ts' ? 1 : opt.reps;
     const c = await time(() => nnc.compress(input, o), reps);
     const d = await time(() => nnc.decompress(c.out, o), reps);
     if (!d.out.equals(input)) throw new Error(`${engine} round trip failed on ${file}`);
     let note = input.length < data.length ? `first ${input.length} bytes` : '';
-    if (engine === 'ts' || engines.length === 1) {
+    if (level === 1 && (engine === 'ts' || engines.length === 1)) {
       const sample = input.subarray(0, Math.min(input.length, opt.tsBytes));
       const ov = coderOverhead(sample, nnc.compressSync(sample, { ...o, engine: engines[0] }));
       note += `${note ? '; ' : ''}coder overhead ${(100 * ov.overhead).toFixed(4)}% (ideal ${ov.ideal.toFixed(0)} B, coded ${ov.laneBytes} B)`;
     }
-    rows.push([name, input.length, `nnc ${engine} (T=${opt.threads})`, bpb(c.out.length, input.length), mbps(input.length, c.s), mbps(input.length, d.s), note]);
+    rows.push([name, input.length, `nnc -${level} ${engine} (T=${opt.threads})`, bpb(c.out.length, input.length), mbps(input.length, c.s), mbps(input.length, d.s), note]);
   }
 }
 
@@ -191,9 +196,10 @@ if (engines.length > 0) {
   const noise = Buffer.alloc(n);
   for (let i = 0; i < n; i += 4) noise.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
   const engine = engines[0];
-  const c = await time(() => nnc.compress(noise, { model, engine, threads: opt.threads, laneSize: opt.laneSize }), 1);
+  const level = opt.levels[opt.levels.length - 1];
+  const c = await time(() => nnc.compress(noise, { model, engine, threads: opt.threads, level, ...(opt.laneSize ? { laneSize: opt.laneSize } : {}) }), 1);
   const growth = (100 * (c.out.length - n)) / n;
-  rows.push(['random bytes', n, `nnc ${engine} (T=${opt.threads})`, bpb(c.out.length, n), mbps(n, c.s), '', `grows by ${c.out.length - n} B (${growth.toFixed(4)}%)`]);
+  rows.push(['random bytes', n, `nnc -${level} ${engine} (T=${opt.threads})`, bpb(c.out.length, n), mbps(n, c.s), '', `grows by ${c.out.length - n} B (${growth.toFixed(4)}%)`]);
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
