@@ -122,6 +122,12 @@ std::vector<uint8_t> decodeMixedPayload(const Model* m, const Kernels& kern, con
   const std::vector<uint64_t> offs = laneOffsets(h, payload, kMixParamsSize);
   const uint64_t nLanes = h.nLanes;
   const uint32_t N = h.N, laneSize = h.laneSize;
+  // Every lane's initial coder state is checked before a stage (tens of MiB) is allocated.
+  for (uint64_t lane = 0; lane < nLanes; ++lane) {
+    RansDecoder dec;
+    if (!dec.init(payload + offs[lane], payload + offs[lane + 1]))
+      fail(Code::Corrupt, "lane " + std::to_string(lane) + " has an invalid initial coder state: the archive is damaged");
+  }
   std::vector<uint8_t> out(N);
   const int nt = static_cast<int>(std::min<uint64_t>(nThreads, nLanes));
   std::atomic<bool> stop{false};
