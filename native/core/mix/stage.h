@@ -80,7 +80,7 @@ class MixStage {
     if (apm_) {  // two APMs, each averaged 1:3 with its input
       const int p1 = apm1_.refine(p, static_cast<uint32_t>(c0));
       p = (p + 3 * p1) >> 2;
-      const int p2 = apm2_.refine(p, (fmix32(ctx_.c4 & 0xFFFF) ^ static_cast<uint32_t>(c0)) & a2mask_);
+      const int p2 = apm2_.refine(p, (apmHash_ ^ static_cast<uint32_t>(c0)) & a2mask_);
       p = (p + 3 * p2) >> 2;
     }
     return p < 1 ? 1 : p > 4095 ? 4095 : p;
@@ -88,6 +88,9 @@ class MixStage {
 
   // After the bit y: everything this bit used learns, then c0 takes y.
   void update(int y) {
+    // The next bit's APM2 row is a cache miss (2^A2B rows, a new one every
+    // bit): its address is known now, before this bit's updates run.
+    if (apm_ && j_ < 7) apm2_.prefetch((apmHash_ ^ static_cast<uint32_t>((c0_ << 1) | y)) & a2mask_);
     if (o1_) counterUpdate(*t1slot_, y, kLimitContext);
     for (int i = 0; i < nk_; ++i) kinds_[i].update(y);
     if (match_) mm_.update(y);
@@ -98,10 +101,24 @@ class MixStage {
       apm2_.update(y);
     }
     c0_ = (c0_ << 1) | y;
-    if (++j_ == 4) {
+    if (++j_ == 3) {
+      // The second nibble's buckets, for both values of the bit still to
+      // come: prefetched a whole bit before they are selected.
       for (int i = 0; i < nk_; ++i) {
-        keys_[i] = HashedKind::key(hashO_[i], static_cast<uint32_t>(c0_));
+        keys_[i] = HashedKind::key(hashO_[i], static_cast<uint32_t>(c0_ << 1));
+        keys1_[i] = HashedKind::key(hashO_[i], static_cast<uint32_t>((c0_ << 1) | 1));
         kinds_[i].prefetch(keys_[i]);
+        kinds_[i].prefetch(keys1_[i]);
+      }
+    } else if (j_ == 4) {
+      if (c0_ & 1)
+        for (int i = 0; i < nk_; ++i) keys_[i] = keys1_[i];
+    } else if (j_ == 7) {
+      // The match table entry of the byte's end, for both values of its last bit.
+      if (match_) {
+        const uint32_t c4 = ctx_.c4 << 8, c8 = (ctx_.c8 << 8) | (ctx_.c4 >> 24), b = (c0_ << 1) & 255;
+        mm_.prefetch(c4 | b, c8);
+        mm_.prefetch(c4 | b | 1, c8);
       }
     } else if (j_ == 8) {
       endByte(c0_ & 255);
@@ -126,12 +143,17 @@ class MixStage {
       kinds_[i].prefetch(keys_[i]);
     }
     if (match_) mm_.beginByte(buf_);
+    if (apm_) {
+      apmHash_ = fmix32(ctx_.c4 & 0xFFFF);
+      apm2_.prefetch((apmHash_ ^ 1u) & a2mask_);
+    }
   }
 
   bool o1_, match_, net_, mx2_, apm_;
   int nk_ = 0;  // enabled hashed kinds
   int kindO_[kKinds] = {};
-  uint32_t hashO_[kKinds] = {}, keys_[kKinds] = {};
+  uint32_t hashO_[kKinds] = {}, keys_[kKinds] = {}, keys1_[kKinds] = {};
+  uint32_t apmHash_ = 0;  // fmix32(c4 & 0xFFFF) of the current byte: APM2's context is it ^ c0
   uint32_t a2mask_ = 0;
   const uint8_t* buf_ = nullptr;
   size_t pos_ = 0;  // bytes of the lane coded so far
