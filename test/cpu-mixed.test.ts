@@ -29,7 +29,7 @@ const codeOf = (f: () => unknown): string => {
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
 describe.skipIf(!cpuStatus.available)(`cpu engine method 2 vs ts reference${skipNote(cpuStatus)}`, () => {
-  const feats = cpuStatus.available ? cpuFeatures() : { avx2: false, avx512: false };
+  const feats = (cpuStatus.available ? cpuFeatures() : null) ?? { avx2: false, avx512: false };
   const simds: SimdLevel[] = ['scalar', ...(feats.avx2 ? ['avx2' as const] : []), ...(feats.avx512 ? ['avx512' as const] : [])];
   const cpu = cpuStatus.available ? createCpuEngine({ simd: 'scalar' }) : null;
 
