@@ -23,7 +23,7 @@ const { serializeModel } = await req('format/model-file.js');
 const { xxh64 } = await req('xxhash64.js');
 const { tsEngine } = await req('engine/ts/index.js');
 const { ArchiveTally } = await req('format/archive.js');
-const { EXPERT_BITS, levelParams } = await req('format/mix-params.js');
+const { EXPERT_BITS, fitToLane, levelParams } = await req('format/mix-params.js');
 const { sampleFromModel } = await support('test/support/sample.js');
 const nnc = await req('index.js');
 
@@ -79,7 +79,9 @@ const archiveOf = (frames) => {
   return Buffer.concat([...frames, tally.endRecord()]);
 };
 const tsModel = model.for(tsEngine);
-const mixedArchive = (c) => archiveOf([tsEngine.compressFrame(tsModel, c.data, { laneSize: c.laneSize, mix: c.mix ?? levelParams(c.level), threads: 1 })]);
+// A level's block as the facade writes it: the level's tables fitted to the largest lane (FORMAT.md 4.3).
+const blockOf = (c) => c.mix ?? fitToLane(levelParams(c.level), Math.min(c.laneSize, c.data.length));
+const mixedArchive = (c) => archiveOf([tsEngine.compressFrame(tsModel, c.data, { laneSize: c.laneSize, mix: blockOf(c), threads: 1 })]);
 for (const [name, c] of Object.entries(mixedCases)) {
   const archive = mixedArchive(c);
   if (archive[5] !== 2 || archive.readUInt32LE(20) !== c.laneSize) throw new Error(`${name}: expected a method-2 frame`);
