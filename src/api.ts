@@ -8,7 +8,8 @@ import { ArchiveTally, walkArchive } from './format/archive.js';
 import { InOrder, framesInFlight } from './in-flight.js';
 import type { FrameHeader } from './format/frame.js';
 import {
-  type CodecOptions, type CompressOptions, type Resolved, explainChecksum, frameOptions, modelForFrame, modelOf, resolveOptions, throwIfAborted,
+  type CodecOptions, type CompressOptions, type Resolved, explainChecksum, frameOptions, modelForContent, modelForContentAsync, modelForFrame, resolveOptions,
+  throwIfAborted,
   toBytes,
 } from './options.js';
 
@@ -68,8 +69,7 @@ export function atFrame(e: unknown, f: { at: number; header: FrameHeader }): unk
 export function compressSync(input: Uint8Array | ArrayBuffer | string, opts?: CompressOptions): Buffer {
   const data = toBytes(input);
   const r = resolveOptions(opts);
-  const m = modelOf(r).for(r.engine);
-  return archiveOf(frames(data, r.frameSize).map((f) => r.engine.compressFrame(m, f, frameOptions(r, f.length))));
+  return archiveOf(frames(data, r.frameSize).map((f) => r.engine.compressFrame(modelForContent(r, f), f, frameOptions(r, f.length))));
 }
 
 export function decompressSync(input: Uint8Array | ArrayBuffer, opts?: CodecOptions): Buffer {
@@ -102,13 +102,14 @@ export async function compress(input: Uint8Array | ArrayBuffer | string, opts?: 
     const data = ownCopy(input);
     const r = resolveOptions(opts);
     throwIfAborted(r.signal);
-    const m = modelOf(r).for(r.engine);
     const q = new InOrder<Uint8Array>(framesInFlight(r.engine, r.threads), r.signal);
     const out: Uint8Array[] = [];
     for (const f of frames(data, r.frameSize)) {
       if (q.full) out.push(await q.next());
       // The window's signal: the caller's abort, or another frame's failure, stops this job.
-      q.start(r.engine.compressFrameAsync(m, f, frameOptions(r, f.length, q.signal)));
+      // Each frame's model is chosen in its own job (model 'auto'), so frames are chosen in parallel too.
+      const signal = q.signal;
+      q.start(modelForContentAsync(r, f, signal).then((m) => r.engine.compressFrameAsync(m, f, frameOptions(r, f.length, signal))));
     }
     while (q.size > 0) out.push(await q.next());
     q.close();

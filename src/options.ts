@@ -11,12 +11,20 @@ import {
 import {
   DEFAULT_LEVEL, EXPERT_BITS, MAX_LEVEL, MIN_LEVEL, MIX_PARAMS_SIZE, type MixParams, fitToLane, levelParams, mixLaneSize, parseMixParams,
 } from './format/mix-params.js';
-import { Model, defaultModelPath, resolveModel } from './model/model.js';
+import { candidateModels, bundledModelsDir } from './model/bundled.js';
+import { chooseModel, chooseModelSync } from './model/choose.js';
+import { Model, resolveModel } from './model/model.js';
 import { findModelById, modelSearchPath } from './model/search.js';
 
 export interface CodecOptions {
-  /** Path to a .nncm file, its bytes, or a loaded Model. Default: the bundled model. */
-  model?: string | Uint8Array | Model;
+  /**
+   * 'auto' (the default): per frame, the bundled model or search-path model
+   * that codes a sample of the frame best (docs/FORMAT.md 4.3). Or one model
+   * for every frame: a path to a .nncm file (a file named auto: './auto'),
+   * its bytes, or a loaded Model. Decoding finds each frame's model by ID
+   * among this one, the bundled models and the search path.
+   */
+  model?: 'auto' | string | Uint8Array | Model;
   /** 'auto' (default, or the NNC_ENGINE variable), or an engine's name (src/engine/registry.ts; engineInfo() lists them). */
   engine?: 'auto' | EngineName;
   /** Threads per call (default: the machine's cores). */
@@ -25,9 +33,10 @@ export interface CodecOptions {
   /** Decompression: the most bytes of output a Buffer API may return (default: buffer.constants.MAX_LENGTH, as node:zlib). */
   maxOutputLength?: number;
   /**
-   * Decompression: directories searched for a .nncm file whose model ID is
-   * the one a frame names, when `model` is not that one (an array, or a
-   * string separated like PATH). NNC_MODEL_PATH's directories come after.
+   * Directories of .nncm files (an array, or a string separated like PATH;
+   * NNC_MODEL_PATH's directories come after): candidates of model 'auto'
+   * beside the bundled models, and searched by ID when decoding a frame
+   * whose model is not the given one.
    */
   modelPath?: string | readonly string[];
 }
@@ -62,9 +71,14 @@ export interface Resolved {
   signal?: AbortSignal;
   maxOutputLength: number;
   modelOpt: CompressOptions['model'];
+  /** The given model (never set for 'auto'). */
   model?: Model;
   /** Directories searched for a model by ID (option, then NNC_MODEL_PATH). */
   modelPath: string[];
+  /** The bundled models' directory (src/model/bundled.ts). */
+  bundledDir: string;
+  /** model 'auto': the candidates, listed on first need. */
+  candidates?: Model[];
   /** Models found by ID during this call. */
   found?: Map<string, Model>;
 }
@@ -111,6 +125,7 @@ export function resolveOptions(o: CompressOptions | undefined): Resolved {
     maxOutputLength: int('maxOutputLength', o.maxOutputLength, 1, MAX_LENGTH, MAX_LENGTH),
     modelOpt: o.model,
     modelPath: modelSearchPath(o.modelPath),
+    bundledDir: bundledModelsDir(),
   };
 }
 
@@ -129,10 +144,43 @@ export function frameOptions(r: Resolved, contentSize: number, signal = r.signal
     : { laneSize, threads: r.threads, signal };
 }
 
-/** The model, loaded on first need (stored-only archives never need one). */
-export function modelOf(r: Resolved): Model {
-  if (!r.model) r.model = resolveModel(r.modelOpt);
+/** Whether the model is chosen per frame (the option is absent or 'auto'). */
+export const isAuto = (r: Pick<Resolved, 'modelOpt'>): boolean => r.modelOpt === undefined || r.modelOpt === 'auto';
+
+/** The given model, loaded on first need (stored-only archives never need one); undefined for 'auto'. */
+export function givenModel(r: Resolved): Model | undefined {
+  if (isAuto(r)) return undefined;
+  if (!r.model) r.model = resolveModel(r.modelOpt as Exclude<CompressOptions['model'], 'auto'>);
   return r.model;
+}
+
+/** model 'auto': the bundled models and those of the search path, by ID (an error when there are none). */
+export function candidatesOf(r: Resolved): Model[] {
+  if (!r.candidates) {
+    const c = candidateModels(r.bundledDir, r.modelPath);
+    if (c.length === 0) {
+      throw new NncError(
+        ErrorCodes.INVALID_ARG,
+        `no model to choose from: no .nncm file in the bundled models' directory (${r.bundledDir})` +
+          `${r.modelPath.length > 0 ? ` or the model search path (${r.modelPath.join(delimiter)})` : ''}; ` +
+          'pass a model (-m MODEL, or the model option), or list a directory of models in NNC_MODEL_PATH (or --model-path)',
+      );
+    }
+    r.candidates = c;
+  }
+  return r.candidates;
+}
+
+/** The model frame `content` is written with: the given one, or the choice among the candidates (model/choose.ts). */
+export function modelForContent(r: Resolved, content: Uint8Array): EngineModel {
+  const given = givenModel(r);
+  return (given ?? chooseModelSync(r.engine, candidatesOf(r), content, r.threads)).for(r.engine);
+}
+
+/** modelForContent off the main thread; `signal` cancels the choice's sample jobs. */
+export async function modelForContentAsync(r: Resolved, content: Uint8Array, signal = r.signal): Promise<EngineModel> {
+  const given = givenModel(r);
+  return (given ?? (await chooseModel(r.engine, candidatesOf(r), content, r.threads, signal))).for(r.engine);
 }
 
 /**
@@ -152,33 +200,35 @@ export function frameNeedsModel(h: Pick<FrameHeader, 'method'>, frame: Uint8Arra
 /**
  * The model that decodes frame `f` (its header names a model ID), or null
  * when it needs none (frameNeedsModel). One place for this decision, so the
- * Buffer APIs and the streams agree: the given (or bundled) model if its ID
- * is the frame's, else a model with that ID from the search path, else
- * ERR_NNC_MODEL_MISMATCH saying how to supply it.
+ * Buffer APIs and the streams agree: the given model if its ID is the
+ * frame's, else the first with that ID among the bundled models and then
+ * the search path, else ERR_NNC_MODEL_MISMATCH saying where it looked and
+ * how to supply it.
  */
 export function modelForFrame(r: Resolved, f: { header: FrameHeader; bytes: Uint8Array; at: number }): EngineModel | null {
   const h = f.header;
   if (!frameNeedsModel(h, f.bytes, f.at)) return null;
-  const given = modelOf(r);
-  if (given.id === h.modelId) return given.for(r.engine);
+  const given = givenModel(r);
+  if (given?.id === h.modelId) return given.for(r.engine);
   r.found ??= new Map();
   let m = r.found.get(h.modelId);
   if (!m) {
-    m = findModelById(h.modelId, r.modelPath);
+    // The bundled models always, then the search path: archives written with 'auto' decode with no model given.
+    m = findModelById(h.modelId, [r.bundledDir, ...r.modelPath]);
     if (!m) throw modelMismatch(r, h.modelId, given);
     r.found.set(h.modelId, m);
   }
   return m.for(r.engine);
 }
 
-function modelMismatch(r: Resolved, wanted: string, given: Model): NncError {
-  const which = r.modelOpt === undefined ? `the bundled model (${given.id}, ${defaultModelPath()})` : `the given model ${given.id}${given.path ? ` (${given.path})` : ''}`;
+function modelMismatch(r: Resolved, wanted: string, given: Model | undefined): NncError {
+  const which = given ? `, not the given model ${given.id}${given.path ? ` (${given.path})` : ''},` : '';
   const searched = r.modelPath.length > 0
-    ? `no .nncm file in the model search path (${r.modelPath.join(delimiter)}) has that ID`
-    : 'no model search path is set';
+    ? `no .nncm file in the bundled models' directory (${r.bundledDir}) or the model search path (${r.modelPath.join(delimiter)}) has that ID`
+    : `no .nncm file in the bundled models' directory (${r.bundledDir}) has that ID and no model search path is set`;
   return new NncError(
     ErrorCodes.MODEL_MISMATCH,
-    `archive was made with model ${wanted}, not ${which}, and ${searched}; ` +
+    `archive was made with model ${wanted}${which} and ${searched}; ` +
       `pass the model it was compressed with (-m MODEL, or the model option), or list the directory holding it in ` +
       `NNC_MODEL_PATH (or --model-path DIRS, or the modelPath option)`,
   );

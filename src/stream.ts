@@ -16,7 +16,8 @@ import { abortError } from './errors.js';
 import { type ArchiveItem, ArchiveReader, ArchiveTally } from './format/archive.js';
 import { InOrder, framesInFlight } from './in-flight.js';
 import {
-  type CodecOptions, type CompressOptions, type Resolved, frameOptions, modelForFrame, modelOf, resolveOptions, throwIfAborted,
+  type CodecOptions, type CompressOptions, type Resolved, candidatesOf, frameOptions, givenModel, isAuto, modelForContentAsync, modelForFrame, resolveOptions,
+  throwIfAborted,
 } from './options.js';
 
 /**
@@ -187,7 +188,9 @@ interface StreamIo {
  */
 export function createCompressStream(opts?: CompressOptions): Transform {
   const r = resolveOptions(opts);
-  const model = modelOf(r).for(r.engine);
+  // A given model that does not load, or no model to choose from, fails here, at creation.
+  if (isAuto(r)) candidatesOf(r);
+  else givenModel(r)!.for(r.engine);
   const tally = new ArchiveTally();
   let frame: Buffer | undefined; // the frame being filled: `size` bytes of r.frameSize
   let size = 0;
@@ -195,7 +198,11 @@ export function createCompressStream(opts?: CompressOptions): Transform {
 
   const emit = async (io: StreamIo, content: Uint8Array): Promise<void> => {
     started++;
-    await io.pump.add(r.engine.compressFrameAsync(model, content, frameOptions(r, content.length, io.pump.signal)));
+    const signal = io.pump.signal;
+    // model 'auto': the frame's model is chosen inside its job, so frames in flight are chosen in parallel.
+    await io.pump.add(
+      modelForContentAsync(r, content, signal).then((m) => r.engine.compressFrameAsync(m, content, frameOptions(r, content.length, signal))),
+    );
   };
 
   return cancellable(

@@ -11,7 +11,7 @@
  */
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { invalidArg } from '../errors.js';
+import { NncError, invalidArg } from '../errors.js';
 import { toHex64, xxh64 } from '../xxhash64.js';
 import { MAX_MODEL_FILE, MODEL_HEADER_SIZE, modelFileSections } from '../format/model-file.js';
 import { Model, loadModel } from './model.js';
@@ -71,6 +71,48 @@ function idOf(path: string, size: number): string | null {
   }
 }
 
+/** The model files of `dir` in name order, each with its (cached) ID; null IDs are files that are not models. */
+function scan(dir: string): { path: string; entry: Entry }[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.nncm')).sort();
+  } catch {
+    return []; // a missing or unreadable directory in a search path is not an error, as in PATH
+  }
+  const out: { path: string; entry: Entry }[] = [];
+  for (const name of names) {
+    const path = resolve(join(dir, name));
+    let size: number, mtimeMs: number;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) continue;
+      ({ size, mtimeMs } = st);
+    } catch {
+      continue;
+    }
+    let e = cache.get(path);
+    if (!e || e.size !== size || e.mtimeMs !== mtimeMs) {
+      e = { size, mtimeMs, id: idOf(path, size) };
+      cache.set(path, e);
+    }
+    out.push({ path, entry: e });
+  }
+  return out;
+}
+
+/** Load a file whose header made it look like a model: a damaged one is an error that names it. */
+function load(path: string, e: Entry): Model {
+  if (!e.model) {
+    try {
+      e.model = loadModel(path);
+    } catch (err) {
+      if (err instanceof NncError && !err.message.includes(path)) err.message = `model ${path}: ${err.message}`;
+      throw err;
+    }
+  }
+  return e.model;
+}
+
 /**
  * The first model, in directory order then name order, whose ID is `id`;
  * undefined if none. A file whose ID matches is then loaded in full
@@ -79,31 +121,30 @@ function idOf(path: string, size: number): string | null {
  */
 export function findModelById(id: string, dirs: readonly string[]): Model | undefined {
   for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = readdirSync(dir).filter((n) => n.endsWith('.nncm')).sort();
-    } catch {
-      continue; // a missing or unreadable directory in a search path is not an error, as in PATH
-    }
-    for (const name of names) {
-      const path = resolve(join(dir, name));
-      let size: number, mtimeMs: number;
-      try {
-        const st = statSync(path);
-        if (!st.isFile()) continue;
-        ({ size, mtimeMs } = st);
-      } catch {
-        continue;
-      }
-      let e = cache.get(path);
-      if (!e || e.size !== size || e.mtimeMs !== mtimeMs) {
-        e = { size, mtimeMs, id: idOf(path, size) };
-        cache.set(path, e);
-      }
-      if (e.id !== id) continue;
-      e.model ??= loadModel(path);
-      if (e.model.id === id) return e.model;
+    for (const { path, entry } of scan(dir)) {
+      if (entry.id !== id) continue;
+      const m = load(path, entry);
+      if (m.id === id) return m;
     }
   }
   return undefined;
+}
+
+/**
+ * Every model in `dirs` (directory order, then name order), each ID once:
+ * the first file with an ID wins. Files that are not models are skipped, as
+ * findModelById skips them; one that looks like a model but fails to load
+ * is an error naming it (a damaged model must not silently drop out of a choice).
+ */
+export function modelsIn(dirs: readonly string[]): Model[] {
+  const seen = new Set<string>();
+  const out: Model[] = [];
+  for (const dir of dirs) {
+    for (const { path, entry } of scan(dir)) {
+      if (entry.id === null || seen.has(entry.id)) continue;
+      seen.add(entry.id);
+      out.push(load(path, entry));
+    }
+  }
+  return out;
 }
