@@ -240,10 +240,15 @@ describe('nnc says what happened', () => {
     const id = /^id: ([0-9a-f]{16})$/m.exec(nnc(['model', 'info']).stdout.toString())![1];
     const r = nnc(['r.bin']);
     expect(r.code).toBe(0);
+    // -m auto (the default): no single model to name.
     expect(r.stderr).toMatch(
-      new RegExp(`^nnc: r\\.bin: warning: did not compress \\(ratio 0\\.9\\d\\d\\) with model \\S+ \\(${id}\\); .*nnc train FILE\\.\\.\\. -o MODEL\\.nncm`),
+      /^nnc: r\.bin: warning: did not compress \(ratio 0\.9\d\d\) with any of the models -m auto chooses among \(nnc model list\); .*nnc train FILE\.\.\. -o MODEL\.nncm/,
     );
     expect(exists('r.bin.nnc')).toBe(true);
+    // A given model is named.
+    expect(nnc(['-f', '-m', path.join(ROOT, 'models', 'default.nncm'), 'r.bin']).stderr).toMatch(
+      new RegExp(`^nnc: r\\.bin: warning: did not compress \\(ratio 0\\.9\\d\\d\\) with model \\S+ \\(${id}\\); `),
+    );
     expect(nnc(['-q', '-f', 'r.bin'])).toMatchObject({ code: 0, stderr: '' });
     // To standard output as well; and nothing for data that compresses.
     expect(nnc(['-c', 'r.bin']).stderr).toMatch(/^nnc: r\.bin: warning: did not compress/);

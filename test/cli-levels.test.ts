@@ -107,9 +107,11 @@ describe('nnc -l shows method and level', () => {
   let six: Buffer;
   let stored: Buffer;
   beforeAll(() => {
-    one = nnc.compressSync(data, { engine: 'ts', level: 1 });
-    six = nnc.compressSync(data, { engine: 'ts', level: 6, frameSize: 1500 });
-    stored = nnc.compressSync(Buffer.from('xq'), { engine: 'ts' });
+    // The default model pinned: -m auto would choose among whatever models the package ships.
+    const model = nnc.defaultModelPath();
+    one = nnc.compressSync(data, { engine: 'ts', level: 1, model });
+    six = nnc.compressSync(data, { engine: 'ts', level: 6, frameSize: 1500, model });
+    stored = nnc.compressSync(Buffer.from('xq'), { engine: 'ts', model });
     fs.writeFileSync(file('one.nnc'), one);
     fs.writeFileSync(file('six.nnc'), six);
     fs.writeFileSync(file('stored.nnc'), stored);
@@ -127,7 +129,8 @@ describe('nnc -l shows method and level', () => {
   it('one row per archive: its method(s) and level(s)', async () => {
     const r = await run(['-l', ...['one', 'six', 'stored', 'all'].map((n) => file(`${n}.nnc`))]);
     expect(r.code).toBe(0);
-    const id = nnc.loadModel(nnc.defaultModelPath()).id;
+    // By its metadata name: the default model is a bundled one.
+    const id = nnc.loadModel(nnc.defaultModelPath()).metadata.name!;
     expect(row(r.stdout, file('one.nnc')).slice(4)).toEqual(['neural', '1', id, '1', file('one.nnc')]);
     expect(row(r.stdout, file('six.nnc')).slice(4)).toEqual(['mixed', '6', id, '2', file('six.nnc')]);
     expect(row(r.stdout, file('stored.nnc')).slice(4)).toEqual(['stored', '-', id, '1', file('stored.nnc')]);
@@ -139,12 +142,12 @@ describe('nnc -l shows method and level', () => {
     expect(r.code).toBe(0);
     const frames = r.stdout.toString().split('\n').filter((l) => l.startsWith('  frame '));
     expect(frames).toHaveLength(4);
-    expect(frames[0]).toMatch(/^ {2}frame 0: neural \(method 1\), level 1, 1 lane, content 2500, .*lane size 65536, model [0-9a-f]{16}$/);
+    expect(frames[0]).toMatch(/^ {2}frame 0: neural \(method 1\), level 1, 1 lane, content 2500, .*lane size 65536, model \S+ \([0-9a-f]{16}\)$/);
     const experts = expertNames(levelParams(6)!.mask).join(',');
     expect(frames[1]).toBe(
       `  frame 1: mixed (method 2), level 6, 1 lane, experts ${experts}, tables HB 12 MB 12 A2B 14, ` /* fitted to 1500 bytes: FORMAT.md 4.3 */ +
         `content 1500, payload ${nnc.inspect(six).frames[0].payloadSize}, frame ${nnc.inspect(six).frames[0].frameSize}, ` +
-        `lane size ${1 << 20}, model ${nnc.inspect(six).frames[0].modelId}`,
+        `lane size ${1 << 20}, model ${nnc.loadModel(nnc.defaultModelPath()).metadata.name} (${nnc.inspect(six).frames[0].modelId})`,
     );
     expect(frames[2]).toMatch(/^ {2}frame 2: mixed \(method 2\), level 6, 1 lane, .*content 1000, /);
     expect(frames[3]).toMatch(/^ {2}frame 3: stored, content 2, /);

@@ -242,7 +242,7 @@ describe('nnc', () => {
   );
 
   it(
-    '-l lists sizes, ratio and the model ID; model info prints the architecture',
+    '-l lists sizes, ratio and the model by name; model info prints the architecture',
     () => {
       const info = nnc(['model', 'info'], { cwd: dir });
       expect(info.code).toBe(0);
@@ -251,10 +251,12 @@ describe('nnc', () => {
       expect(out).toMatch(/alphabet: \d+ symbols \(\d+ byte values \+ escape\)/);
       const id = /^id: ([0-9a-f]{16})$/m.exec(out)?.[1];
       expect(id).toBeDefined();
+      const name = (JSON.parse(out.slice(out.indexOf('metadata: ') + 'metadata: '.length)) as { name?: string }).name ?? id;
 
       const data = text(8000, 6);
       write('f.txt', data);
-      expect(nnc(['f.txt'], { cwd: dir }).code).toBe(0);
+      // The default model pinned: -m auto would choose among whatever models the package ships.
+      expect(nnc(['-m', path.join(ROOT, 'models', 'default.nncm'), 'f.txt'], { cwd: dir }).code).toBe(0);
       const size = read('f.txt.nnc').length;
       const l = nnc(['-l', 'f.txt.nnc'], { cwd: dir });
       expect(l.code).toBe(0);
@@ -263,7 +265,7 @@ describe('nnc', () => {
       const cols = lines[1].trim().split(/\s+/);
       expect(cols[0]).toBe(String(size));
       expect(cols[1]).toBe(String(data.length));
-      expect(cols[6]).toBe(id);
+      expect(cols[6]).toBe(name);
       expect(cols[cols.length - 1]).toBe('f.txt.nnc');
     },
     TIMEOUT,

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DEFAULT_LEVEL, createCompressStream, createDecompressStream, defaultModelPath, loadModel } from '../index.js';
+import { DEFAULT_LEVEL, createCompressStream, createDecompressStream } from '../index.js';
 import { Context, displayName } from './context.js';
 import { SYSTEM_MESSAGES, formatBpb, formatRatio } from './text.js';
 import { admitInput, openInput, unchangedSince, type InputRules } from './input.js';
@@ -133,13 +133,9 @@ export async function transcode(ctx: Context, job: Job): Promise<void> {
  * to do; the time spent on the network bought nothing. Informational (exit 0).
  */
 function didNotCompress(ctx: Context, raw: number, packed: number): string {
-  let model = 'the bundled model';
-  try {
-    const m = ctx.lib.model ?? loadModel(defaultModelPath());
-    model = `model ${m.metadata?.name ?? m.path ?? 'unnamed'} (${m.id})`;
-  } catch {
-    // The frames were coded, so the model loaded; keep the generic words if it cannot be read again.
-  }
+  // -m auto (no model given): each frame's best candidate did not shrink it.
+  const m = ctx.lib.model;
+  const model = m ? `model ${m.metadata?.name ?? m.path ?? 'unnamed'} (${m.id})` : 'any of the models -m auto chooses among (nnc model list)';
   return (
     `warning: did not compress (ratio ${formatRatio(raw, packed)}) with ${model}; ` +
     'unless the data is already compressed or random, train a model for it: ' +

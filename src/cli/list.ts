@@ -2,13 +2,16 @@
  * -l / --list: one row per archive from its frame headers alone (nothing is
  * decoded, no model is needed): sizes, ratio, bits per byte, method, level,
  * model, frames. A mixed frame's level and experts are in its parameter
- * block, the payload's first 8 bytes: those are read too, no more.
+ * block, the payload's first 8 bytes: those are read too, no more. Models
+ * are named as their metadata names them where known (bundled, search path, -m).
  */
 import * as fs from 'node:fs';
 import { ArchiveReader, END_RECORD_SIZE } from '../format/archive.js';
 import { FRAME_TRAILER_SIZE, type FrameHeader, storedChecksum } from '../format/frame.js';
 import { type FrameInfo, frameInfo, infoBytes } from '../inspect.js';
-import { inspect } from '../index.js';
+import { inspect, loadModel } from '../index.js';
+import { bundledModelsDir, modelName } from '../model/bundled.js';
+import { modelSearchPath, modelsIn } from '../model/search.js';
 import { Context, displayName } from './context.js';
 import { formatBpb, formatRatio, table } from './text.js';
 import { admitInput, openInput, type InputRules } from './input.js';
@@ -137,11 +140,43 @@ async function inspectFile(file: string): Promise<Summary> {
   }
 }
 
-/** The model(s) an archive needs: the model IDs of the frames that need one, or (none does) the informational one. */
-function modelColumn(frames: FrameInfo[]): string {
+/** Model names by ID: what -l prints for a model it knows; an unknown one is shown by its ID. */
+type Names = Map<string, string>;
+
+/**
+ * The models -l can name: the bundled ones, those of the search path
+ * (--model-path, NNC_MODEL_PATH) and the one given with -m. Listing needs
+ * no model, so a model that does not load costs only its name.
+ */
+function knownNames(ctx: Context): Names {
+  const names: Names = new Map();
+  try {
+    for (const m of modelsIn([bundledModelsDir(), ...modelSearchPath(ctx.opts.modelPath)])) names.set(m.id, modelName(m));
+  } catch {
+    // A damaged model in a directory: those frames show their IDs.
+  }
+  if (ctx.opts.model !== undefined && ctx.opts.model !== 'auto') {
+    try {
+      const m = loadModel(ctx.opts.model);
+      names.set(m.id, modelName(m));
+    } catch {
+      // As above.
+    }
+  }
+  return names;
+}
+
+const nameOf = (names: Names, id: string): string => names.get(id) ?? id;
+
+/**
+ * The model(s) an archive needs, by name where known (else ID): those of the
+ * frames that need one, joined by '+' when frames chose different models
+ * (e.g. text+dna), or (none does) the informational one.
+ */
+function modelColumn(frames: FrameInfo[], names: Names): string {
   const needed = new Set(frames.filter((f) => f.needsModel).map((f) => f.modelId));
-  if (needed.size > 0) return [...needed].join(',');
-  return frames.length > 0 ? frames[0].modelId : '-';
+  if (needed.size > 0) return [...needed].map((id) => nameOf(names, id)).join('+');
+  return frames.length > 0 ? nameOf(names, frames[0].modelId) : '-';
 }
 
 /** The distinct values of `of` over the frames, in order of first appearance. */
@@ -159,7 +194,7 @@ const methodColumn = (frames: FrameInfo[]): string => distinct(frames, (f) => f.
 const levelColumn = (frames: FrameInfo[]): string => distinct(frames, (f) => (f.level === 0 ? '?' : f.level)).join(',') || '-';
 
 /** One frame for -l -v. */
-function frameLine(f: FrameInfo, i: number): string {
+function frameLine(f: FrameInfo, i: number, names: Names): string {
   const how =
     f.method === 'stored'
       ? 'stored'
@@ -169,7 +204,7 @@ function frameLine(f: FrameInfo, i: number): string {
           `experts ${f.experts!.join(',') || '(none)'}, tables HB ${f.tables!.hb} MB ${f.tables!.mb} A2B ${f.tables!.a2b}`;
   return (
     `  frame ${i}: ${how}, content ${f.contentSize}, payload ${f.payloadSize}, frame ${f.frameSize}, ` +
-    `lane size ${f.laneSize}, model ${f.modelId}${f.needsModel || f.method === 'stored' ? '' : ' (not needed)'}`
+    `lane size ${f.laneSize}, model ${names.has(f.modelId) ? `${names.get(f.modelId)} (${f.modelId})` : f.modelId}${f.needsModel || f.method === 'stored' ? '' : ' (not needed)'}`
   );
 }
 
@@ -180,6 +215,7 @@ export async function listArchives(ctx: Context, inputs: string[]): Promise<void
   let totalFrames = 0;
   let listed = 0;
   const details: string[] = [];
+  const names = knownNames(ctx);
   for (const input of inputs) {
     const name = displayName(input);
     try {
@@ -194,7 +230,7 @@ export async function listArchives(ctx: Context, inputs: string[]): Promise<void
       const c = info.compressedSize;
       const u = info.contentSize;
       rows.push([
-        String(c), String(u), formatRatio(u, c), formatBpb(u, c), methodColumn(info.frames), levelColumn(info.frames), modelColumn(info.frames),
+        String(c), String(u), formatRatio(u, c), formatBpb(u, c), methodColumn(info.frames), levelColumn(info.frames), modelColumn(info.frames, names),
         String(info.frames.length), name,
       ]);
       totalIn += u;
@@ -203,7 +239,7 @@ export async function listArchives(ctx: Context, inputs: string[]): Promise<void
       listed++;
       if (ctx.opts.verbosity > 1) {
         details.push(`${name}:`);
-        info.frames.forEach((f, i) => details.push(frameLine(f, i)));
+        info.frames.forEach((f, i) => details.push(frameLine(f, i, names)));
       }
     } catch (e) {
       ctx.error(name, e);

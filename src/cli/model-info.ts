@@ -1,12 +1,16 @@
-/** `nnc model info [FILE]`: what a model file holds, without running it. */
+/** `nnc model info [FILE]`: what a model file holds, without running it; `nnc model list` is model-list.ts. */
 import { defaultModelPath, loadModel } from '../index.js';
 import type { CliIo } from './context.js';
+import { modelListCommand } from './model-list.js';
 import { describeError } from './text.js';
 
 export const MODEL_USAGE = `Usage: nnc model info [MODEL.nncm]
+       nnc model list [-v] [--model-path DIRS]
 
-Print a model's ID, architecture, parameter count and metadata.
-Without a file, describes the bundled default model.
+info: print a model's ID, architecture, parameter count and metadata.
+Without a file, describes the bundled default model (models/default.nncm).
+list: the bundled models and those in the model search path, which -m auto
+chooses among (nnc model list --help).
 `;
 
 export function modelCommand(args: readonly string[], io: CliIo): number {
@@ -15,6 +19,7 @@ export function modelCommand(args: readonly string[], io: CliIo): number {
     (sub === undefined ? io.stderr : io.stdout).write(MODEL_USAGE);
     return sub === undefined ? 1 : 0;
   }
+  if (sub === 'list') return modelListCommand(rest, io);
   if (sub !== 'info') {
     io.stderr.write(`nnc: unknown model command ${JSON.stringify(sub)}\n${MODEL_USAGE}`);
     return 1;

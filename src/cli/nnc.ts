@@ -2,7 +2,7 @@
  * `nnc`: the command-line front end, following gzip/zstd conventions.
  *
  *   nnc [compress|decompress] [-d] [-1 … -9] [-k | --rm] [-c] [-o FILE] [-f] [-m MODEL] [-T N] [-v | -q] [FILE...]
- *   nnc model info [MODEL]
+ *   nnc model info [MODEL] | nnc model list [-v]
  *
  * `main(args, io)` takes the arguments without the node and script paths and
  * resolves to the exit status (0 ok, 1 error, 2 warning), so tests can run it
@@ -27,6 +27,7 @@ export type { CliIo } from './context.js';
 const HELP = `Usage: nnc [OPTION]... [FILE]...
        nnc decompress [OPTION]... [FILE]...
        nnc model info [MODEL]
+       nnc model list [-v]               (the models -m auto chooses among)
        nnc train FILE... -o MODEL.nncm   (nnc train --help)
        nnc prune FILE... -o DIR          (nnc prune --help)
        nnc eval [-m MODEL] FILE...
@@ -64,9 +65,13 @@ Codec:
   -1 ... -9             compression level (default 6; the table below)
       --fast, --best    level 1, level 9
       --level N         level N (1 to 9)
-  -m, --model MODEL     model file (.nncm); default: the bundled model
-      --model-path DIRS   directories (':'-separated) searched for the model an
-                        archive names, before those in NNC_MODEL_PATH
+  -m, --model MODEL     model file (.nncm) for every frame, or auto (the
+                        default): per frame, the bundled or --model-path model
+                        that codes a sample of it best (nnc model list; a
+                        file named auto: -m ./auto)
+      --model-path DIRS   directories (':'-separated) of .nncm files, before
+                        those in NNC_MODEL_PATH: candidates of -m auto, and
+                        searched for the model an archive names
   -T, --threads N       worker threads (0: one per CPU)
       --engine E        auto (the first of these that loads) or one by name:
 ${ENGINES.map((e) => `${' '.repeat(26)}${e.name.padEnd(6)}${e.summary}`).join('\n')}
@@ -253,7 +258,7 @@ function buildLibOptions(ctx: Context): boolean {
   if (o.laneSize !== undefined) lib.laneSize = o.laneSize;
   if (o.frameSize !== undefined) lib.frameSize = o.frameSize;
   if (o.modelPath !== undefined) lib.modelPath = o.modelPath;
-  if (o.model !== undefined) {
+  if (o.model !== undefined && o.model !== 'auto') {
     try {
       lib.model = loadModel(o.model);
     } catch (e) {
