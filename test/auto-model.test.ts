@@ -1,0 +1,213 @@
+/**
+ * model 'auto' (issue 13): per frame, the writer codes a sample of the frame
+ * with each candidate (the bundled models, then the search path's) at
+ * method 1 and keeps the smallest, ties to the smallest ID (docs/FORMAT.md
+ * 4.3); decoders find each frame's model by ID among the bundled models.
+ *
+ * The "bundled" set here is a temporary directory of small seeded models
+ * (NNC_BUNDLED_MODELS), never the package's models/: which models ship is
+ * not this file's business.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as nnc from '../src/index.js';
+import { serializeModel } from '../src/format/model-file.js';
+import { bundledModelsDir, candidateModels } from '../src/model/bundled.js';
+import { SAMPLE_SLICE, SAMPLE_SLICES, chooseModelSync, sampleOf } from '../src/model/choose.js';
+import { Model } from '../src/model/model.js';
+import { resolveOptions } from '../src/options.js';
+import { randomBytes, type TestModel } from './helpers.js';
+import { availableEngines, reportUnavailable } from './support/engines.js';
+import { randomModel } from './support/random.js';
+import { sampleFromModel } from './support/sample.js';
+
+/** A small seeded model whose alphabet is exactly `alphabet`'s bytes (the rest escape). */
+function modelOver(seed: number, alphabet: string, name: string): TestModel {
+  const bytes = [...new Set(Buffer.from(alphabet, 'latin1'))].sort((a, b) => a - b);
+  const tensors = randomModel(seed, { k: 4, E: 4, hidden: [16], alphabetBytes: bytes.length, expLength: 200 });
+  tensors.alphabet = Uint8Array.from(bytes); // same size: the tensors' shapes still fit
+  const file = serializeModel(tensors, { name, description: `test model over ${JSON.stringify(alphabet.slice(0, 12))}` });
+  return { tensors, bytes: file, model: new Model(file) };
+}
+
+const dna = modelOver(1301, 'ACGT', 'dna');
+const text = modelOver(1302, 'abcdefghijklmnopqrstuvwxyz ', 'text');
+const wide = modelOver(1303, Array.from({ length: 200 }, (_, i) => String.fromCharCode(i + 40)).join(''), 'wide');
+/** Only in the search path. */
+const extra = modelOver(1304, '0123456789,\n', 'digits');
+
+const dnaData = Buffer.from(sampleFromModel(dna.tensors, 3000, 7));
+const textData = Buffer.from(sampleFromModel(text.tensors, 3000, 8));
+const digitData = Buffer.from(sampleFromModel(extra.tensors, 3000, 9));
+
+let dir: string;
+let bundled: string;
+let searched: string;
+const saved = { bundled: process.env.NNC_BUNDLED_MODELS, path: process.env.NNC_MODEL_PATH };
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnc-auto-'));
+  bundled = path.join(dir, 'bundled');
+  searched = path.join(dir, 'searched');
+  fs.mkdirSync(bundled);
+  fs.mkdirSync(searched);
+  for (const m of [dna, text, wide]) fs.writeFileSync(path.join(bundled, `${m.model.metadata.name}.nncm`), m.bytes);
+  fs.writeFileSync(path.join(bundled, 'notes.nncm'), 'not a model: skipped, as in a search path');
+  fs.writeFileSync(path.join(searched, 'digits.nncm'), extra.bytes);
+  fs.writeFileSync(path.join(searched, 'dna-copy.nncm'), dna.bytes); // the same ID twice: one candidate
+  process.env.NNC_BUNDLED_MODELS = bundled;
+  delete process.env.NNC_MODEL_PATH;
+});
+afterAll(() => {
+  for (const [k, v] of [['NNC_BUNDLED_MODELS', saved.bundled], ['NNC_MODEL_PATH', saved.path]] as const) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const ids = (archive: Uint8Array): string[] => nnc.inspect(archive).frames.map((f) => f.modelId);
+/** What the rule compares: the method-1 frame each model makes of the sample (its archive differs by the constant end record). */
+const sampleCost = (m: Model, content: Uint8Array): number =>
+  nnc.compressSync(sampleOf(content), { engine: 'ts', model: m, level: 1, laneSize: SAMPLE_SLICE, frameSize: SAMPLE_SLICE * SAMPLE_SLICES }).length;
+
+describe("model 'auto'", () => {
+  it('the candidates: the bundled directory (NNC_BUNDLED_MODELS) then the search path, each ID once, sorted by ID; non-models skipped', () => {
+    expect(bundledModelsDir()).toBe(path.resolve(bundled));
+    expect(candidateModels(bundled, []).map((m) => m.id)).toEqual([dna, text, wide].map((m) => m.model.id).sort());
+    expect(candidateModels(bundled, [searched]).map((m) => m.id)).toEqual([dna, text, wide, extra].map((m) => m.model.id).sort());
+  });
+
+  it('the sample: the whole frame up to 4 slices of 16 KiB; beyond, 4 slices evenly spaced from the start to the end', () => {
+    const small = randomBytes(SAMPLE_SLICES * SAMPLE_SLICE, 3);
+    expect(sampleOf(small)).toBe(small);
+    const n = 100_003;
+    const big = randomBytes(n, 4);
+    const s = sampleOf(big);
+    expect(s.length).toBe(SAMPLE_SLICES * SAMPLE_SLICE);
+    const starts = [0, Math.floor((n - SAMPLE_SLICE) / 3), Math.floor((2 * (n - SAMPLE_SLICE)) / 3), n - SAMPLE_SLICE];
+    starts.forEach((at, i) => expect(Buffer.from(s.subarray(i * SAMPLE_SLICE, (i + 1) * SAMPLE_SLICE)).equals(big.subarray(at, at + SAMPLE_SLICE))).toBe(true));
+  });
+
+  it('picks the model that codes the sample smallest: per frame, two frames, two models; decoded with no model given', async () => {
+    const input = Buffer.concat([dnaData, textData]);
+    const costs = [dna, text, wide].map((m) => [sampleCost(m.model, dnaData), sampleCost(m.model, textData)]);
+    // The data was drawn from each model: each codes its own clearly best.
+    expect(costs[0][0]).toBeLessThan(Math.min(costs[1][0], costs[2][0]));
+    expect(costs[1][1]).toBeLessThan(Math.min(costs[0][1], costs[2][1]));
+    for (const level of [1, 2]) {
+      const a = nnc.compressSync(input, { engine: 'ts', level, frameSize: 3000 });
+      expect(ids(a)).toEqual([dna.model.id, text.model.id]);
+      expect(nnc.inspect(a).frames.every((f) => f.method !== 'stored')).toBe(true);
+      expect(nnc.decompressSync(a, { engine: 'ts' }).equals(input)).toBe(true);
+      expect((await nnc.decompress(a, { engine: 'ts' })).equals(input)).toBe(true);
+    }
+  });
+
+  it('the same archive from the sync, async and stream APIs, twice, and on every available engine', async () => {
+    const input = Buffer.concat([textData, dnaData, textData.subarray(0, 1000)]);
+    const opts = { level: 1, frameSize: 3000, laneSize: 1024 };
+    const ref = nnc.compressSync(input, { ...opts, engine: 'ts' });
+    expect(ids(ref)).toEqual([text.model.id, dna.model.id, text.model.id]);
+    for (const engine of availableEngines) {
+      const o = { ...opts, engine };
+      expect(nnc.compressSync(input, o).equals(ref), engine).toBe(true);
+      expect((await nnc.compress(input, o)).equals(ref), engine).toBe(true);
+      const parts: Buffer[] = [];
+      await pipeline(Readable.from([input.subarray(0, 1234), input.subarray(1234)]), nnc.createCompressStream(o), async function* (src) {
+        for await (const c of src) parts.push(c as Buffer);
+      });
+      expect(Buffer.concat(parts).equals(ref), engine).toBe(true);
+      expect(nnc.decompressSync(ref, { engine }).equals(input), engine).toBe(true);
+    }
+  });
+  reportUnavailable("model 'auto': identical archives");
+
+  it('the choice is the same on every available engine, for a frame larger than the sample (slices)', () => {
+    // 80 KB: text in the first and last slices, DNA in the two middle ones... and more of it overall.
+    const big = Buffer.concat([textData, ...Array.from({ length: 24 }, (_, i) => Buffer.from(sampleFromModel(dna.tensors, 3000, 100 + i))), textData]);
+    expect(big.length).toBeGreaterThan(SAMPLE_SLICES * SAMPLE_SLICE);
+    const candidates = [dna, text, wide].map((m) => m.model);
+    const costs = candidates.map((m) => sampleCost(m, big));
+    const expected = candidates[costs.indexOf(Math.min(...costs))];
+    for (const engine of availableEngines) {
+      const r = resolveOptions({ engine });
+      expect(chooseModelSync(r.engine, candidates, big, 2).id, engine).toBe(expected.id);
+    }
+  });
+
+  it('ties go to the smallest model ID: data no candidate shrinks, and an empty input', () => {
+    const noise = Buffer.from(randomBytes(3000, 11));
+    const costs = [dna, text, wide].map((m) => sampleCost(m.model, noise));
+    expect(new Set(costs).size).toBe(1); // every candidate stores it: a tie
+    const smallest = [dna, text, wide].map((m) => m.model.id).sort()[0];
+    expect(ids(nnc.compressSync(noise, { engine: 'ts', level: 1 }))).toEqual([smallest]);
+    expect(ids(nnc.compressSync(Buffer.alloc(0), { engine: 'ts', level: 1 }))).toEqual([smallest]);
+  });
+
+  it("an explicit model disables the choice (path, bytes, Model); 'auto' is the default spelled out", () => {
+    const input = Buffer.concat([dnaData, textData]);
+    const o = { engine: 'ts' as const, level: 1, frameSize: 3000 };
+    for (const model of [path.join(bundled, 'text.nncm'), text.bytes, text.model]) {
+      expect(ids(nnc.compressSync(input, { ...o, model }))).toEqual([text.model.id, text.model.id]);
+    }
+    expect(nnc.compressSync(input, { ...o, model: 'auto' }).equals(nnc.compressSync(input, o))).toBe(true);
+  });
+
+  it('models in the search path take part (modelPath, NNC_MODEL_PATH), and decoding finds them there', () => {
+    const o = { engine: 'ts' as const, level: 1 };
+    expect(ids(nnc.compressSync(digitData, o))).not.toEqual([extra.model.id]);
+    const a = nnc.compressSync(digitData, { ...o, modelPath: [searched] });
+    expect(ids(a)).toEqual([extra.model.id]);
+    expect(nnc.decompressSync(a, { ...o, modelPath: searched }).equals(digitData)).toBe(true);
+    process.env.NNC_MODEL_PATH = searched;
+    try {
+      expect(nnc.compressSync(digitData, o).equals(a)).toBe(true);
+    } finally {
+      delete process.env.NNC_MODEL_PATH;
+    }
+    // Not in the bundled set nor a search path: the error says where it looked.
+    const err = (() => {
+      try {
+        nnc.decompressSync(a, o);
+      } catch (e) {
+        return e as nnc.NncError;
+      }
+    })();
+    expect(err).toMatchObject({ code: 'ERR_NNC_MODEL_MISMATCH' });
+    expect(err!.message).toContain(extra.model.id);
+    expect(err!.message).toContain(path.resolve(bundled));
+    expect(err!.message).toContain('no model search path is set');
+  });
+
+  it('a given model with another ID still leaves the bundled models to decode with', () => {
+    const a = nnc.compressSync(dnaData, { engine: 'ts', level: 1 });
+    expect(ids(a)).toEqual([dna.model.id]);
+    expect(nnc.decompressSync(a, { engine: 'ts', model: text.model }).equals(dnaData)).toBe(true);
+  });
+
+  it('no model to choose from is an error saying what to do; so is a damaged bundled model', async () => {
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    process.env.NNC_BUNDLED_MODELS = empty;
+    try {
+      expect(() => nnc.compressSync(dnaData, { engine: 'ts' })).toThrow(
+        expect.objectContaining({ code: 'ERR_NNC_INVALID_ARG', message: expect.stringMatching(/no model to choose from: .*-m MODEL/) }),
+      );
+      expect(() => nnc.createCompressStream({ engine: 'ts' })).toThrow(expect.objectContaining({ code: 'ERR_NNC_INVALID_ARG' }));
+      const damaged = Buffer.from(dna.bytes);
+      damaged[damaged.length - 1] ^= 1; // the file checksum: the header still says "model"
+      fs.writeFileSync(path.join(empty, 'bad.nncm'), damaged);
+      await expect(nnc.compress(dnaData, { engine: 'ts' })).rejects.toMatchObject({
+        code: 'ERR_NNC_BAD_MODEL',
+        message: expect.stringContaining(path.join(empty, 'bad.nncm')),
+      });
+    } finally {
+      process.env.NNC_BUNDLED_MODELS = bundled;
+    }
+  });
+});
