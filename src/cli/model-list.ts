@@ -17,8 +17,8 @@ export const MODEL_LIST_USAGE = `Usage: nnc model list [-v] [--model-path DIRS]
 List the models -m auto (the default) chooses among, per frame, and that
 decoders find by the ID an archive names: the bundled ones, then those in
 --model-path DIRS (':'-separated) and NNC_MODEL_PATH, each model ID once.
-Columns: name, ID, file size, network shape (context k, embedding E, hidden
-layer widths, alphabet A), where it lives, description. -v adds each model's
+Columns: name, ID, file size in bytes, network shape (context k, embedding E,
+hidden layer widths, alphabet A), where it lives, description. -v adds each model's
 file, parameter count and metadata.
 `;
 
@@ -28,8 +28,8 @@ interface ListArgs {
   modelPath?: string;
 }
 
-/** The network's shape in one cell: k8 E16 h256,128 A97. */
-export const shapeOf = (m: Model): string => `k${m.info.k} E${m.info.embedding} h${m.info.hidden.join(',')} A${m.info.alphabetSize}`;
+/** The network's shape in one cell without spaces (for awk): k8/E16/h256,128/A97. */
+export const shapeOf = (m: Model): string => `k${m.info.k}/E${m.info.embedding}/h${m.info.hidden.join(',')}/A${m.info.alphabetSize}`;
 
 const oneLine = (s: unknown): string => (typeof s === 'string' ? s.replace(/\s+/g, ' ').trim() : '');
 
@@ -69,7 +69,7 @@ export function modelListCommand(args: readonly string[], io: CliIo): number {
     io.stderr.write(`nnc: no models: no .nncm file in ${bundled} nor in the model search path\n`);
     return 1;
   }
-  const rows = [['name', 'id', 'size', 'shape', 'where', 'description']];
+  const rows = [['name', 'id', 'size', 'k/E/hidden/A', 'where', 'description']];
   for (const m of models) {
     const where = m.path && dirname(m.path) === bundled ? 'bundled' : (m.path ?? '-');
     rows.push([modelName(m), m.id, String(m.bytes.length), shapeOf(m), where, oneLine(m.metadata.description)]);
