@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nnc from '../src/index.js';
 import { serializeModel } from '../src/format/model-file.js';
 import { bundledModelsDir, candidateModels } from '../src/model/bundled.js';
-import { SAMPLE_SLICE, SAMPLE_SLICES, chooseModelSync, sampleOf } from '../src/model/choose.js';
+import { MAX_SLICE, SAMPLE_SLICES, chooseModelSync, sampleOf, sliceSize } from '../src/model/choose.js';
 import { Model } from '../src/model/model.js';
 import { resolveOptions } from '../src/options.js';
 import { randomBytes, type TestModel } from './helpers.js';
@@ -73,7 +73,7 @@ afterAll(() => {
 const ids = (archive: Uint8Array): string[] => nnc.inspect(archive).frames.map((f) => f.modelId);
 /** What the rule compares: the method-1 frame each model makes of the sample (its archive differs by the constant end record). */
 const sampleCost = (m: Model, content: Uint8Array): number =>
-  nnc.compressSync(sampleOf(content), { engine: 'ts', model: m, level: 1, laneSize: SAMPLE_SLICE, frameSize: SAMPLE_SLICE * SAMPLE_SLICES }).length;
+  nnc.compressSync(sampleOf(content), { engine: 'ts', model: m, level: 1, laneSize: sliceSize(content.length), frameSize: MAX_SLICE * SAMPLE_SLICES }).length;
 
 describe("model 'auto'", () => {
   it('the candidates: the bundled directory (NNC_BUNDLED_MODELS) then the search path, each ID once, sorted by ID; non-models skipped', () => {
@@ -82,15 +82,18 @@ describe("model 'auto'", () => {
     expect(candidateModels(bundled, [searched]).map((m) => m.id)).toEqual([dna, text, wide, extra].map((m) => m.model.id).sort());
   });
 
-  it('the sample: the whole frame up to 4 slices of 16 KiB; beyond, 4 slices evenly spaced from the start to the end', () => {
-    const small = randomBytes(SAMPLE_SLICES * SAMPLE_SLICE, 3);
+  it('the sample: slices of N/64 bytes within 1..16 KiB; the whole frame up to 4 slices; beyond, 4 slices evenly spaced from start to end', () => {
+    expect([0, 4096, 65536 + 63, 1 << 20, 4 << 20].map(sliceSize)).toEqual([1024, 1024, 1024, 16384, 16384]);
+    const small = randomBytes(4096, 3);
     expect(sampleOf(small)).toBe(small);
-    const n = 100_003;
-    const big = randomBytes(n, 4);
-    const s = sampleOf(big);
-    expect(s.length).toBe(SAMPLE_SLICES * SAMPLE_SLICE);
-    const starts = [0, Math.floor((n - SAMPLE_SLICE) / 3), Math.floor((2 * (n - SAMPLE_SLICE)) / 3), n - SAMPLE_SLICE];
-    starts.forEach((at, i) => expect(Buffer.from(s.subarray(i * SAMPLE_SLICE, (i + 1) * SAMPLE_SLICE)).equals(big.subarray(at, at + SAMPLE_SLICE))).toBe(true));
+    for (const n of [4097, 100_003, (1 << 20) + 5]) {
+      const L = sliceSize(n);
+      const big = randomBytes(n, 4);
+      const s = sampleOf(big);
+      expect(s.length).toBe(SAMPLE_SLICES * L);
+      const starts = [0, Math.floor((n - L) / 3), Math.floor((2 * (n - L)) / 3), n - L];
+      starts.forEach((at, i) => expect(Buffer.from(s.subarray(i * L, (i + 1) * L)).equals(big.subarray(at, at + L)), `${n} ${i}`).toBe(true));
+    }
   });
 
   it('picks the model that codes the sample smallest: per frame, two frames, two models; decoded with no model given', async () => {
@@ -130,7 +133,7 @@ describe("model 'auto'", () => {
   it('the choice is the same on every available engine, for a frame larger than the sample (slices)', () => {
     // 80 KB: text in the first and last slices, DNA in the two middle ones... and more of it overall.
     const big = Buffer.concat([textData, ...Array.from({ length: 24 }, (_, i) => Buffer.from(sampleFromModel(dna.tensors, 3000, 100 + i))), textData]);
-    expect(big.length).toBeGreaterThan(SAMPLE_SLICES * SAMPLE_SLICE);
+    expect(big.length).toBeGreaterThan(SAMPLE_SLICES * sliceSize(big.length));
     const candidates = [dna, text, wide].map((m) => m.model);
     const costs = candidates.map((m) => sampleCost(m, big));
     const expected = candidates[costs.indexOf(Math.min(...costs))];

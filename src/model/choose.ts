@@ -6,36 +6,43 @@
  * choice, and with it the archive, is a function of the input, the settings
  * and the candidates only.
  *
- * The sample is at most SLICES × SLICE bytes whatever the frame, so the cost
- * of choosing is bounded per frame: a few percent of coding a 4 MiB frame at
- * the default level (FORMAT.md 4.3 gives the figure).
+ * The sample is a sixteenth of the frame from 4 KiB to 1 MiB, and at most
+ * 64 KiB beyond: coding it with five candidates at method 1 costs a few
+ * percent of coding the frame at the default level (FORMAT.md 4.3 gives the
+ * figures). A fixed 64 KiB sample made small frames up to 50% slower.
  */
 import type { Engine, FrameOptions } from '../engine/types.js';
 import type { Model } from './model.js';
 
-/** Bytes per slice of the sample, each coded as its own lane. */
-export const SAMPLE_SLICE = 16384;
 /** Slices per sample, evenly spaced from the frame's start to its end. */
 export const SAMPLE_SLICES = 4;
+/** The smallest and largest slice (bytes). */
+export const MIN_SLICE = 1024;
+export const MAX_SLICE = 16384;
+
+/** Bytes per slice for a frame of n bytes: n / 64, within [MIN_SLICE, MAX_SLICE]; each slice is coded as its own lane. */
+export const sliceSize = (n: number): number => Math.min(MAX_SLICE, Math.max(MIN_SLICE, Math.floor(n / 64)));
 
 /**
- * The sample of a frame: the whole content when it is at most SLICES ×
- * SLICE bytes, else SLICES slices of SLICE bytes, slice i starting at
- * floor(i · (N − SLICE) / (SLICES − 1)) (the first at 0, the last ending at N).
+ * The sample of a frame of N bytes, with L = sliceSize(N): the whole
+ * content when N ≤ SLICES × L, else SLICES slices of L bytes, slice i
+ * starting at floor(i · (N − L) / (SLICES − 1)) (the first at 0, the last
+ * ending at N).
  */
 export function sampleOf(content: Uint8Array): Uint8Array {
   const n = content.length;
-  if (n <= SAMPLE_SLICES * SAMPLE_SLICE) return content;
-  const out = new Uint8Array(SAMPLE_SLICES * SAMPLE_SLICE);
+  const L = sliceSize(n);
+  if (n <= SAMPLE_SLICES * L) return content;
+  const out = new Uint8Array(SAMPLE_SLICES * L);
   for (let i = 0; i < SAMPLE_SLICES; i++) {
-    const at = Math.floor((i * (n - SAMPLE_SLICE)) / (SAMPLE_SLICES - 1));
-    out.set(content.subarray(at, at + SAMPLE_SLICE), i * SAMPLE_SLICE);
+    const at = Math.floor((i * (n - L)) / (SAMPLE_SLICES - 1));
+    out.set(content.subarray(at, at + L), i * L);
   }
   return out;
 }
 
-/** Method 1 in lanes of one slice: what each candidate codes the sample with. */
-const sampleOptions = (threads: number, signal?: AbortSignal): FrameOptions => ({ laneSize: SAMPLE_SLICE, threads, signal });
+/** Method 1 in lanes of one slice (of the frame's n bytes): what each candidate codes the sample with. */
+const sampleOptions = (n: number, threads: number, signal?: AbortSignal): FrameOptions => ({ laneSize: sliceSize(n), threads, signal });
 
 /** The candidate with the smallest cost; ties to the smallest ID. */
 function best(candidates: readonly Model[], costs: readonly number[]): Model {
@@ -59,7 +66,7 @@ export function chooseModelSync(engine: Engine, candidates: readonly Model[], co
   checkCandidates(candidates);
   if (candidates.length === 1 || content.length === 0) return best(candidates, candidates.map(() => 0));
   const sample = sampleOf(content);
-  const costs = candidates.map((m) => engine.compressFrame(m.for(engine), sample, sampleOptions(threads)).length);
+  const costs = candidates.map((m) => engine.compressFrame(m.for(engine), sample, sampleOptions(content.length, threads)).length);
   return best(candidates, costs);
 }
 
@@ -75,7 +82,7 @@ export async function chooseModel(
   if (candidates.length === 1 || content.length === 0) return best(candidates, candidates.map(() => 0));
   const sample = sampleOf(content);
   const costs = await Promise.all(
-    candidates.map(async (m) => (await engine.compressFrameAsync(m.for(engine), sample, sampleOptions(threads, signal))).length),
+    candidates.map(async (m) => (await engine.compressFrameAsync(m.for(engine), sample, sampleOptions(content.length, threads, signal))).length),
   );
   return best(candidates, costs);
 }
