@@ -6,7 +6,7 @@
  * nnc-native: a neural-network lossless compressor.
  *
  *   const nnc = require('nnc-native');
- *   const packed = await nnc.compress(buf);          // bundled text model
+ *   const packed = await nnc.compress(buf);          // per frame, the bundled model that fits best
  *   const back = await nnc.decompress(packed);
  *
  * Every engine (cpu addon, ts reference) writes the same bytes for the same
@@ -17,6 +17,7 @@ export { compress, decompress, type Callback } from './callback.js';
 export { createCompressStream, createDecompressStream } from './stream.js';
 export { inspect, type ArchiveInfo, type FrameInfo } from './inspect.js';
 export { Model, loadModel, defaultModelPath, type ModelInfo } from './model/model.js';
+export { bundledModels, bundledModelsDir } from './model/bundled.js';
 export { engineInfo, type EngineStatus } from './engine/select.js';
 export { NncError, ErrorCodes, isNncError, type ErrorCode } from './errors.js';
 export type { CodecOptions, CompressOptions } from './options.js';
