@@ -222,7 +222,8 @@ async function run(ctx: Context): Promise<number> {
   warnIfSlowFallback(ctx);
   if (opts.verbosity > 1) {
     ctx.engine = engineName(ctx.lib);
-    ctx.info(`engine: ${ctx.engine}${ctx.lib.model ? `, model ${ctx.lib.model.id}` : ''}`);
+    const model = ctx.lib.model ? `, model ${ctx.lib.model.id}` : opts.mode === 'compress' ? ', model auto (chosen per frame: nnc model list)' : '';
+    ctx.info(`engine: ${ctx.engine}${model}`);
   }
 
   for (const input of inputs) {
