@@ -54,7 +54,7 @@ const FAMILY = {
     files: ['silesia-xml', 'silesia-samba', 'canterbury-cp.html', 'canterbury-fields.c', 'canterbury-grammar.lsp', 'canterbury-xargs.1',
       'calgary-progc', 'calgary-progl', 'calgary-progp', 'calgary-bib'],
     hidden: '64,64',
-    epochs: 12, // 4 MB of varied data: still 2%/epoch better at 5 epochs (3.5 min at 12)
+    epochs: 12, // 4 MB of varied data: still 2%/epoch better at 5 epochs
     description: 'source code and markup: C, Lisp, Pascal, HTML, XML, man pages, BibTeX, build files',
   },
   general: {
