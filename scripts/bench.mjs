@@ -8,7 +8,8 @@
  *
  *   npm run bench -- [options] FILE...
  *     --part all|test     bytes to use: the whole file, or its last 1/5 (the test part)
- *     --model PATH        model (default: the bundled one)
+ *     --model PATH|auto   model (default: the bundled English model, models/default.nncm;
+ *                         auto: nnc's default, a bundled model chosen per frame)
  *     --engines cpu,ts    engines to run (default: every available one)
  *     --ts-bytes N        the ts engine is slow: it runs on the first N bytes (default 100000)
  *     --threads N         threads for the engines (default: all cores)
@@ -53,7 +54,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const model = nnc.loadModel(opt.model ?? nnc.defaultModelPath());
+const auto = opt.model === 'auto';
+const model = auto ? 'auto' : nnc.loadModel(opt.model ?? nnc.defaultModelPath());
 const available = nnc.engineInfo().engines.filter((e) => e.available).map((e) => e.name);
 const engines = (opt.engines ?? ['cpu', 'ts']).filter((e) => available.includes(e));
 
@@ -181,7 +183,7 @@ for (const file of files) {
     const d = await time(() => nnc.decompress(c.out, o), reps);
     if (!d.out.equals(input)) throw new Error(`${engine} round trip failed on ${file}`);
     let note = input.length < data.length ? `first ${input.length} bytes` : '';
-    if (level === 1 && (engine === 'ts' || engines.length === 1)) {
+    if (!auto && level === 1 && (engine === 'ts' || engines.length === 1)) {
       const sample = input.subarray(0, Math.min(input.length, opt.tsBytes));
       const ov = coderOverhead(sample, nnc.compressSync(sample, { ...o, engine: engines[0] }));
       note += `${note ? '; ' : ''}coder overhead ${(100 * ov.overhead).toFixed(4)}% (ideal ${ov.ideal.toFixed(0)} B, coded ${ov.laneBytes} B)`;
@@ -205,7 +207,8 @@ if (engines.length > 0) {
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`Command: \`npm run bench -- ${args.join(' ')}\`  `);
 console.log(`Machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}  `);
-console.log(`Model: ${model.metadata.name ?? '?'} (${model.id}), k=${model.info.k}, hidden ${model.info.hidden.join('-')}, ${model.info.parameters} parameters\n`);
+if (auto) console.log(`Model: auto, per frame among ${nnc.bundledModels().map((m) => m.metadata.name ?? m.id).join(', ')}\n`);
+else console.log(`Model: ${model.metadata.name ?? '?'} (${model.id}), k=${model.info.k}, hidden ${model.info.hidden.join('-')}, ${model.info.parameters} parameters\n`);
 console.log('| file | bytes | codec | bits/byte | compress MB/s | decompress MB/s | notes |');
 console.log('|---|---:|---|---:|---:|---:|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
