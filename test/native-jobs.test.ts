@@ -42,8 +42,9 @@ describe.skipIf(!cpu.available)(`native jobs${cpu.available ? '' : ` (skipped: $
     writeFileSync(small, 'hello\n'.repeat(100));
     await readFile(small);
     const inputs = [0, 1, 2, 3].map((i) => generatedText(4 * MB, 40 + i));
-    // Level 1: the test is about the threads the jobs run on (level 6 took 39 s instead of a few).
-    const jobs = inputs.map((b) => compress(b, { engine: 'cpu', level: 1 }));
+    // Level 1 and one model: the test is about the threads the jobs run on (level 6 took 39 s
+    // instead of a few; model 'auto' would add the choice's sample jobs to the count).
+    const jobs = inputs.map((b) => compress(b, { engine: 'cpu', level: 1, model: defaultModelPath() }));
     await sleep(100);
     // All four are queued or running: on libuv's pool they would hold all 4 of its threads.
     expect(activeJobs()).toBe(4);
