@@ -174,13 +174,13 @@ export function candidatesOf(r: Resolved): Model[] {
 /** The model frame `content` is written with: the given one, or the choice among the candidates (model/choose.ts). */
 export function modelForContent(r: Resolved, content: Uint8Array): EngineModel {
   const given = givenModel(r);
-  return (given ?? chooseModelSync(r.engine, candidatesOf(r), content, r.threads)).for(r.engine);
+  return (given ?? chooseModelSync(r.engine, candidatesOf(r), content, r.mix, r.threads)).for(r.engine);
 }
 
 /** modelForContent off the main thread; `signal` cancels the choice's sample jobs. */
 export async function modelForContentAsync(r: Resolved, content: Uint8Array, signal = r.signal): Promise<EngineModel> {
   const given = givenModel(r);
-  return (given ?? (await chooseModel(r.engine, candidatesOf(r), content, r.threads, signal))).for(r.engine);
+  return (given ?? (await chooseModel(r.engine, candidatesOf(r), content, r.mix, r.threads, signal))).for(r.engine);
 }
 
 /**

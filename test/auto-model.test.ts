@@ -1,8 +1,8 @@
 /**
  * model 'auto' (issue 13): per frame, the writer codes a sample of the frame
- * with each candidate (the bundled models, then the search path's) at
- * method 1 and keeps the smallest, ties to the smallest ID (docs/FORMAT.md
- * 4.3); decoders find each frame's model by ID among the bundled models.
+ * with each candidate (the bundled models, then the search path's) at the
+ * frame's own level and keeps the smallest, ties to the smallest ID
+ * (docs/FORMAT.md 4.3); decoders find each frame's model by ID among the bundled models.
  *
  * The "bundled" set here is a temporary directory of small seeded models
  * (NNC_BUNDLED_MODELS), never the package's models/: which models ship is
@@ -71,9 +71,19 @@ afterAll(() => {
 });
 
 const ids = (archive: Uint8Array): string[] => nnc.inspect(archive).frames.map((f) => f.modelId);
-/** What the rule compares: the method-1 frame each model makes of the sample (its archive differs by the constant end record). */
-const sampleCost = (m: Model, content: Uint8Array): number =>
-  nnc.compressSync(sampleOf(content), { engine: 'ts', model: m, level: 1, laneSize: sliceSize(content.length), frameSize: MAX_SLICE * SAMPLE_SLICES }).length;
+/**
+ * What the rule compares: the frame each model makes of the sample at the
+ * frame's level, a lane per slice (its archive differs by the constant end
+ * record; compressSync fits a method-2 block to the lane as the rule does).
+ */
+const sampleCost = (m: Model, content: Uint8Array, level = 1): number => {
+  const mixed = level > 1;
+  const o = { engine: 'ts' as const, model: m, level, laneSize: sliceSize(content.length, mixed), frameSize: MAX_SLICE * SAMPLE_SLICES };
+  return nnc.compressSync(sampleOf(content, mixed), o).length;
+};
+/** The candidate the rule picks from `costs` (ties to the smallest ID). */
+const pick = (models: readonly Model[], costs: readonly number[]): string =>
+  models.filter((_, i) => costs[i] === Math.min(...costs)).map((m) => m.id).sort()[0];
 
 describe("model 'auto'", () => {
   it('the candidates: the bundled directory (NNC_BUNDLED_MODELS) then the search path, each ID once, sorted by ID; non-models skipped', () => {
@@ -82,8 +92,11 @@ describe("model 'auto'", () => {
     expect(candidateModels(bundled, [searched]).map((m) => m.id)).toEqual([dna, text, wide, extra].map((m) => m.model.id).sort());
   });
 
-  it('the sample: slices of N/64 bytes within 1..16 KiB; the whole frame up to 4 slices; beyond, 4 slices evenly spaced from start to end', () => {
-    expect([0, 4096, 65536 + 63, 1 << 20, 4 << 20].map(sliceSize)).toEqual([1024, 1024, 1024, 16384, 16384]);
+  it('the sample: slices of N/64 bytes within 1..16 KiB (8 KiB at levels 2..9); the whole frame up to 4 slices; beyond, 4 slices evenly spaced', () => {
+    const sizes = [0, 4096, 65536 + 63, 1 << 19, 1 << 20, 4 << 20];
+    expect(sizes.map((n) => sliceSize(n))).toEqual([1024, 1024, 1024, 8192, 16384, 16384]);
+    expect(sizes.map((n) => sliceSize(n, true))).toEqual([1024, 1024, 1024, 8192, 8192, 8192]);
+    expect(sampleOf(randomBytes(1 << 20, 5), true).length).toBe(SAMPLE_SLICES * 8192);
     const small = randomBytes(4096, 3);
     expect(sampleOf(small)).toBe(small);
     for (const n of [4097, 100_003, (1 << 20) + 5]) {
@@ -98,11 +111,11 @@ describe("model 'auto'", () => {
 
   it('picks the model that codes the sample smallest: per frame, two frames, two models; decoded with no model given', async () => {
     const input = Buffer.concat([dnaData, textData]);
-    const costs = [dna, text, wide].map((m) => [sampleCost(m.model, dnaData), sampleCost(m.model, textData)]);
-    // The data was drawn from each model: each codes its own clearly best.
-    expect(costs[0][0]).toBeLessThan(Math.min(costs[1][0], costs[2][0]));
-    expect(costs[1][1]).toBeLessThan(Math.min(costs[0][1], costs[2][1]));
     for (const level of [1, 2]) {
+      const costs = [dna, text, wide].map((m) => [sampleCost(m.model, dnaData, level), sampleCost(m.model, textData, level)]);
+      // The data was drawn from each model: each codes its own best.
+      expect(costs[0][0], `level ${level}`).toBeLessThan(Math.min(costs[1][0], costs[2][0]));
+      expect(costs[1][1], `level ${level}`).toBeLessThan(Math.min(costs[0][1], costs[2][1]));
       const a = nnc.compressSync(input, { engine: 'ts', level, frameSize: 3000 });
       expect(ids(a)).toEqual([dna.model.id, text.model.id]);
       expect(nnc.inspect(a).frames.every((f) => f.method !== 'stored')).toBe(true);
@@ -135,12 +148,34 @@ describe("model 'auto'", () => {
     const big = Buffer.concat([textData, ...Array.from({ length: 24 }, (_, i) => Buffer.from(sampleFromModel(dna.tensors, 3000, 100 + i))), textData]);
     expect(big.length).toBeGreaterThan(SAMPLE_SLICES * sliceSize(big.length));
     const candidates = [dna, text, wide].map((m) => m.model);
-    const costs = candidates.map((m) => sampleCost(m, big));
-    const expected = candidates[costs.indexOf(Math.min(...costs))];
-    for (const engine of availableEngines) {
-      const r = resolveOptions({ engine });
-      expect(chooseModelSync(r.engine, candidates, big, 2).id, engine).toBe(expected.id);
+    for (const level of [1, 6]) {
+      const expected = pick(candidates, candidates.map((m) => sampleCost(m, big, level)));
+      for (const engine of availableEngines) {
+        const r = resolveOptions({ engine, level });
+        expect(chooseModelSync(r.engine, candidates, big, r.mix, 2).id, `${engine} level ${level}`).toBe(expected);
+      }
     }
+  });
+
+  it("the choice codes the sample at the frame's level: repeated noise, a tie at level 1, goes to the network that helps the mixing stage most", async () => {
+    // The network alone stores noise with every candidate (the tie goes to
+    // the smallest ID); levels 2 and 6 find the repeats, and the candidates'
+    // networks, one input of the mixing, then differ.
+    const noise = Buffer.from(randomBytes(700, 5));
+    const input = Buffer.concat([noise, noise, noise]);
+    const candidates = [dna, text, wide].map((m) => m.model);
+    const chosen: string[] = [];
+    for (const level of [1, 2, 6]) {
+      const costs = candidates.map((m) => sampleCost(m, input, level));
+      if (level === 1) expect(new Set(costs).size).toBe(1);
+      const a = nnc.compressSync(input, { engine: 'ts', level });
+      expect(ids(a), `level ${level}`).toEqual([pick(candidates, costs)]);
+      expect(ids(await nnc.compress(input, { engine: 'ts', level })), `level ${level}`).toEqual(ids(a));
+      expect(nnc.decompressSync(a, { engine: 'ts' }).equals(input)).toBe(true);
+      chosen.push(ids(a)[0]);
+    }
+    expect(chosen[1]).not.toBe(chosen[0]);
+    expect(chosen[2]).not.toBe(chosen[0]);
   });
 
   it('ties go to the smallest model ID: data no candidate shrinks, and an empty input', () => {
