@@ -90,7 +90,7 @@ export function chooseModelSync(engine: Engine, candidates: readonly Model[], co
   return best(candidates, costs);
 }
 
-/** chooseModelSync off the main thread: the candidates code the sample at once; `signal` cancels them. */
+/** chooseModelSync off the main thread, the candidates one after another; `signal` cancels them. */
 export async function chooseModel(
   engine: Engine,
   candidates: readonly Model[],
@@ -103,6 +103,9 @@ export async function chooseModel(
   if (candidates.length === 1 || content.length === 0) return best(candidates, candidates.map(() => 0));
   const sample = sampleOf(content, mix !== undefined);
   const opts = sampleOptions(content.length, mix, threads, signal);
-  const costs = await Promise.all(candidates.map(async (m) => (await engine.compressFrameAsync(m.for(engine), sample, opts)).length));
+  // One candidate at a time: each sample job already keeps the threads busy (its slices are lanes),
+  // and all at once put one abort listener per candidate on the caller's signal (Node warns past 10).
+  const costs: number[] = [];
+  for (const m of candidates) costs.push((await engine.compressFrameAsync(m.for(engine), sample, opts)).length);
   return best(candidates, costs);
 }
