@@ -8,30 +8,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/nnc.js';
 import { UsageError, parseArgs } from '../src/cli/args.js';
 import * as nnc from '../src/index.js';
 import { expertNames, levelParams } from '../src/format/mix-params.js';
 import { generatedText } from './helpers.js';
+import { runCli } from './cli-run.js';
 
-interface Run {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
-
-async function run(args: string[], stdin: Readable = Readable.from([])): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(args, { stdin, stdout, stderr, signals: false });
-  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() };
-}
+const run = runCli;
 
 /** `bytes` in chunks of `size` bytes. */
 const chunked = (bytes: Uint8Array, size: number): Readable =>

@@ -8,28 +8,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/nnc.js';
 import * as nnc from '../src/index.js';
 import { generatedText } from './helpers.js';
+import { runCliText } from './cli-run.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function list(args: string[], stdin: Readable): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(['-l', ...args], { stdin, stdout, stderr, signals: false });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
+const list = (args: string[], stdin: Readable) => runCliText(['-l', ...args], stdin);
 
 /** 64 MiB of zeros (as good as endless here), counting what was read. */
 function endlessZeros(): { stream: Readable; read: () => number } {

@@ -7,32 +7,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/nnc.js';
 import * as nnc from '../src/index.js';
 import { serializeModel } from '../src/format/model-file.js';
 import { Model } from '../src/model/model.js';
 import { randomModel } from './support/random.js';
 import { sampleFromModel } from './support/sample.js';
 import type { ModelTensors } from '../src/model/types.js';
+import { runCliText } from './cli-run.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[]): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(args, { stdin: Readable.from([]), stdout, stderr, signals: false });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
+const run = (args: string[]) => runCliText(args);
 
 function modelOver(seed: number, alphabet: string, metadata: Record<string, unknown>): { tensors: ModelTensors; bytes: Uint8Array; model: Model } {
   const bytes = [...new Set(Buffer.from(alphabet, 'latin1'))].sort((a, b) => a - b);
