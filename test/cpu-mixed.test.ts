@@ -14,7 +14,7 @@ import { tsEngine } from '../src/engine/ts/index.js';
 import { METHOD_MIXED } from '../src/format/frame.js';
 import { EXPERT_BITS, type MixParams, levelParams } from '../src/format/mix-params.js';
 import { engineStatus, skipNote } from './support/engines.js';
-import { generatedText, makeRandomModel, modelData, rng } from './helpers.js';
+import { generatedText, makeRandomModel, modelData, repeatedText, rng } from './helpers.js';
 
 const cpuStatus = engineStatus('cpu');
 const level = (l: number): MixParams => levelParams(l)!;
@@ -35,14 +35,7 @@ describe.skipIf(!cpuStatus.available)(`cpu engine method 2 vs ts reference${skip
 
   const tm = makeRandomModel(41, { k: 6, E: 4, hidden: [24, 16], alphabetBytes: 60 });
   const tm2 = makeRandomModel(42, { k: 3, E: 8, hidden: [32], alphabetBytes: 200 });
-  const repetitive = (() => {
-    const block = generatedText(400, 4);
-    const out = new Uint8Array(2400);
-    for (let i = 0; i < 6; i++) out.set(block, i * 400);
-    const r = rng(5);
-    for (let i = 0; i < 12; i++) out[Math.floor(r() * out.length)] = Math.floor(r() * 256);
-    return out;
-  })();
+  const repetitive = repeatedText(400, 6, 12);
   const outside = (() => {
     // The model's own distribution with every third byte a random one (many outside the alphabet).
     const out = modelData(tm, 1500, 6);

@@ -26,6 +26,19 @@ export function generatedText(n: number, seed = 1): Uint8Array {
   return Buffer.from(s.slice(0, n), 'latin1');
 }
 
+/**
+ * `copies` copies of a generated text block of `blockLen` bytes with `flips`
+ * seeded random bytes overwritten: long repeats for a match model, with misses.
+ */
+export function repeatedText(blockLen: number, copies: number, flips: number, seed = 5): Uint8Array {
+  const block = generatedText(blockLen, 4);
+  const out = new Uint8Array(blockLen * copies);
+  for (let i = 0; i < copies; i++) out.set(block, i * blockLen);
+  const r = rng(seed);
+  for (let i = 0; i < flips; i++) out[Math.floor(r() * out.length)] = Math.floor(r() * 256);
+  return out;
+}
+
 export function randomBytes(n: number, seed = 1): Uint8Array {
   const r = rng(seed);
   const out = new Uint8Array(n);

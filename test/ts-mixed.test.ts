@@ -14,7 +14,7 @@ import {
   FRAME_HEADER_SIZE, METHOD_MIXED, METHOD_NEURAL, METHOD_STORED, parseFrameHeader,
 } from '../src/format/frame.js';
 import { EXPERT_BITS, type MixParams, levelParams } from '../src/format/mix-params.js';
-import { generatedText, makeRandomModel, modelData, randomBytes, rng } from './helpers.js';
+import { generatedText, makeRandomModel, modelData, randomBytes, repeatedText, rng } from './helpers.js';
 
 const tm = makeRandomModel(31, { k: 6, E: 4, hidden: [24, 16], alphabetBytes: 60 });
 const em = tsEngine.loadModel(tm.bytes);
@@ -43,14 +43,7 @@ const noNet: MixParams = { ...level(6), mask: level(6).mask & ~EXPERT_BITS.net }
 // Inputs: text, repetitive (a block repeated with a few mutations), the model's
 // own distribution with bytes outside its alphabet mixed in.
 const text = generatedText(1500, 3);
-const repetitive = (() => {
-  const block = generatedText(300, 4);
-  const out = new Uint8Array(1500);
-  for (let i = 0; i < 5; i++) out.set(block, i * 300);
-  const r = rng(5);
-  for (let i = 0; i < 10; i++) out[Math.floor(r() * out.length)] = Math.floor(r() * 256);
-  return out;
-})();
+const repetitive = repeatedText(300, 5, 10);
 const outside = (() => {
   const out = modelData(tm, 1200, 6);
   const escapes = [...Array(256).keys()].filter((b) => predictor.tokenOf[b] === predictor.ESC);
