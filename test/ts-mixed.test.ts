@@ -14,7 +14,7 @@ import {
   FRAME_HEADER_SIZE, METHOD_MIXED, METHOD_NEURAL, METHOD_STORED, parseFrameHeader,
 } from '../src/format/frame.js';
 import { EXPERT_BITS, type MixParams, levelParams } from '../src/format/mix-params.js';
-import { generatedText, makeRandomModel, modelData, randomBytes, repeatedText, rng } from './helpers.js';
+import { generatedText, makeRandomModel, modelData, randomBytes, repeatedText } from './helpers.js';
 
 const tm = makeRandomModel(31, { k: 6, E: 4, hidden: [24, 16], alphabetBytes: 60 });
 const em = tsEngine.loadModel(tm.bytes);
