@@ -23,6 +23,7 @@
 #include "../core/mix/params.h"
 #include "../core/model.h"
 #include "check.h"
+#include "error_code.h"
 #include "random_model.h"
 
 using namespace nnc;
@@ -35,17 +36,6 @@ std::vector<Simd> variants() {
   if (cpuFeatures().avx2 && kernelsAvx2()) v.push_back(Simd::Avx2);
   if (cpuFeatures().avx512 && kernelsAvx512()) v.push_back(Simd::Avx512);
   return v;
-}
-
-std::string codeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return codeString(e.code());
-  } catch (const std::exception& e) {
-    return std::string("std::exception: ") + e.what();
-  }
-  return "OK";
 }
 
 // Expert bits (FORMAT.md 5.1).

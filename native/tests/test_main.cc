@@ -25,6 +25,7 @@
 #include "../core/model_file.h"
 #include "../core/xxhash64.h"
 #include "check.h"
+#include "error_code.h"
 #include "random_model.h"
 
 using namespace nnc;
@@ -44,17 +45,6 @@ static std::vector<Simd> variants() {
     return only;
   }
   return v;
-}
-
-static std::string codeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return codeString(e.code());
-  } catch (const std::exception& e) {
-    return std::string("std::exception: ") + e.what();
-  }
-  return "OK";
 }
 
 static void testXxh() {
