@@ -14,18 +14,10 @@ import { tsEngine } from '../src/engine/ts/index.js';
 import { METHOD_MIXED } from '../src/format/frame.js';
 import { EXPERT_BITS, type MixParams, levelParams } from '../src/format/mix-params.js';
 import { engineStatus, skipNote } from './support/engines.js';
-import { generatedText, makeRandomModel, modelData, repeatedText, rng } from './helpers.js';
+import { codeOf, generatedText, makeRandomModel, modelData, repeatedText, rng } from './helpers.js';
 
 const cpuStatus = engineStatus('cpu');
 const level = (l: number): MixParams => levelParams(l)!;
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-    return 'OK';
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-};
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
 describe.skipIf(!cpuStatus.available)(`cpu engine method 2 vs ts reference${skipNote(cpuStatus)}`, () => {

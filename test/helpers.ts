@@ -39,6 +39,16 @@ export function repeatedText(blockLen: number, copies: number, flips: number, se
   return out;
 }
 
+/** The error code a synchronous call throws ('ERR_NNC_...'), 'OK' when it returns, else the error's text. */
+export function codeOf(f: () => unknown): string {
+  try {
+    f();
+    return 'OK';
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
 export function randomBytes(n: number, seed = 1): Uint8Array {
   const r = rng(seed);
   const out = new Uint8Array(n);

@@ -14,7 +14,7 @@ import {
   FRAME_HEADER_SIZE, METHOD_MIXED, METHOD_NEURAL, METHOD_STORED, parseFrameHeader,
 } from '../src/format/frame.js';
 import { EXPERT_BITS, type MixParams, levelParams } from '../src/format/mix-params.js';
-import { generatedText, makeRandomModel, modelData, randomBytes, repeatedText } from './helpers.js';
+import { codeOf, generatedText, makeRandomModel, modelData, randomBytes, repeatedText } from './helpers.js';
 
 const tm = makeRandomModel(31, { k: 6, E: 4, hidden: [24, 16], alphabetBytes: 60 });
 const em = tsEngine.loadModel(tm.bytes);
@@ -28,14 +28,6 @@ const roundTrip = (data: Uint8Array, laneSize: number, mix: MixParams): Uint8Arr
   const frame = encode(data, laneSize, mix);
   expect(Buffer.from(decode(frame)).equals(Buffer.from(data))).toBe(true);
   return frame;
-};
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-    return 'OK';
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
 };
 /** The level-6 block with the network input off (a frame that needs no model). */
 const noNet: MixParams = { ...level(6), mask: level(6).mask & ~EXPERT_BITS.net };
